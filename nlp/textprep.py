@@ -44,7 +44,10 @@ def prepare(value: object, max_chars: int = DEFAULT_MAX_CHARS, truncate: bool = 
         return ItemError(code="empty_text", message="text is empty or whitespace only")
     if "\x00" in value or _binary_share(value) > BINARY_SHARE:
         return ItemError(code="binary_text", message="text looks like binary data (control characters)")
-    fixed = ftfy.fix_text(value, normalization="NFC")
+    # Only undo encoding damage (mojibake, broken escapes); keep the author's quotes and widths.
+    fixed = ftfy.fix_text(
+        value, normalization="NFC", uncurl_quotes=False, fix_latin_ligatures=False, fix_character_width=False
+    )
     truncated = len(fixed) > max_chars
     if truncated and not truncate:
         return ItemError(code="too_long", message=f"text has {len(fixed)} characters; the limit is {max_chars}")

@@ -61,15 +61,19 @@ def multi_hot(rows: list[tuple[int, ...]], size: int) -> np.ndarray:
     return out
 
 
-def calibrate(run_dir: Path, out_dir: Path, name: str = "voc-multitask", version: str = "1.0.0") -> Path:
-    """Write config.json (labels, calibration, provenance) so the run loads as a ModelBundle."""
+def calibrate(
+    run_dir: Path, out_dir: Path, name: str = "voc-multitask", version: str = "1.0.0", dev_rows: int | None = None
+) -> Path:
+    """Write config.json (labels, calibration, provenance) so the run loads as a ModelBundle.
+
+    ``dev_rows`` caps the dev rows read (tests only); the shipped model uses every dev row."""
     labels = json.loads((run_dir / "labels.json").read_text())
     heads = load_heads(run_dir / "heads.safetensors")
     encoder = Encoder(run_dir / "adapter")
-    val = corpora.tweeteval_sentiment("val")
+    val = corpora.tweeteval_sentiment("val")[:dev_rows]
     val_logits = heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val]))
     bias = choose_sentiment_bias(val_logits, np.array([e.label for e in val]))
-    dev = corpora.goemotions("dev")
+    dev = corpora.goemotions("dev")[:dev_rows]
     dev_probs = sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev])))
     thresholds = choose_thresholds(dev_probs, multi_hot([e.labels for e in dev], len(labels["emotion"])))
     config = {

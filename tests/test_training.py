@@ -1,0 +1,53 @@
+"""The training path on tiny data: never a full training run in tests."""
+
+from pathlib import Path
+
+from nlp.analyzer import Analyzer, AnalyzerConfig
+from nlp.train.evaluate import calibrate, choose_sentiment_bias, choose_thresholds
+from nlp.train.multitask import MultitaskConfig, sentiment_loss, train
+
+
+def test_tiny_multitask_run_produces_a_loadable_model(tmp_path: Path):
+    run = train(
+        MultitaskConfig(
+            out_dir=tmp_path / "run", semeval_rows=24, goemotions_rows=16, sst2_rows=8, uci=False, batch_size=8
+        )
+    )
+    assert (run / "adapter" / "adapter_model.safetensors").exists() and (run / "heads.safetensors").exists()
+    model_dir = calibrate(run, tmp_path / "model", dev_rows=40)
+    analyzer = Analyzer.from_config(AnalyzerConfig(model_dir=model_dir))
+    assert analyzer("works").sentiment is not None
+
+
+def test_binary_examples_never_train_the_neutral_logit():
+    import torch
+
+    logits = torch.zeros((2, 3), requires_grad=True)
+    loss = sentiment_loss(logits, [0, 2], [True, True])
+    loss.backward()
+    assert torch.all(logits.grad[:, 1] == 0)
+
+
+def test_unknown_polarity_rows_are_skipped():
+    import torch
+
+    assert sentiment_loss(torch.zeros((2, 3)), [-1, -1], [False, False]) is None
+
+
+def test_bias_search_recovers_a_shifted_class():
+    import numpy as np
+
+    labels = np.array([0, 1, 2] * 30)
+    logits = np.eye(3)[labels] * 0.5
+    logits[:, 1] += 0.6  # neutral over-predicted
+    bias = choose_sentiment_bias(logits, labels)
+    assert bias[1] < 0
+
+
+def test_thresholds_are_chosen_per_label():
+    import numpy as np
+
+    probs = np.array([[0.9, 0.2], [0.8, 0.3], [0.1, 0.35], [0.2, 0.1]])
+    targets = np.array([[1, 0], [1, 0], [0, 1], [0, 0]], dtype=bool)
+    low, high = choose_thresholds(probs, targets)
+    assert 0.2 < low <= 0.8 and 0.3 < high <= 0.35
