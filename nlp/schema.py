@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SentimentLabel = Literal["negative", "neutral", "positive"]
-ErrorCode = Literal["not_text", "empty_text", "binary_text", "too_long", "undecodable", "internal"]
+ErrorCode = Literal["not_text", "empty_text", "binary_text", "too_long", "undecodable", "malformed_row", "internal"]
 
 
 class _Model(BaseModel):

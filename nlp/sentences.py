@@ -37,3 +37,26 @@ def sentence_spans(doc: Doc) -> list[tuple[int, int]]:
         leading = len(text) - len(text.lstrip())
         spans.append((sent.start_char + leading, sent.start_char + len(text.rstrip())))
     return spans
+
+
+# Words that start a contrasting clause: "quick delivery but rude staff" holds two opinions.
+CONTRAST_WORDS = {"but", "however", "although", "though", "whereas", "yet", "while", "except", "unfortunately"}
+
+
+def clause_spans(doc: Doc) -> list[tuple[int, int]]:
+    """Spans of the clauses of sentences that hold a contrast (split before the contrast word,
+    after a semicolon); sentences without one yield nothing, their sentence span suffices."""
+    spans: list[tuple[int, int]] = []
+    for sent in doc.sents:
+        starts = [sent.start]
+        for token in sent[1:]:
+            if token.lower_ in CONTRAST_WORDS or (token.i > sent.start and doc[token.i - 1].text == ";"):
+                starts.append(token.i)
+        if len(starts) < 2:
+            continue
+        for begin, end in zip(starts, [*starts[1:], sent.end]):
+            piece = doc[begin:end]
+            text = piece.text.rstrip(" ;,.\n\t")
+            if text.strip():
+                spans.append((piece.start_char, piece.start_char + len(text)))
+    return spans

@@ -32,6 +32,8 @@ class FeedbackDoc:
     vector: np.ndarray  # pooled document vector
     sentence_vectors: np.ndarray  # (n_sentences, dim), aligned with sentence_spans
     result: Result
+    clause_spans: list[tuple[int, int]] = field(default_factory=list)  # contrast clauses (see sentences.py)
+    clause_vectors: np.ndarray | None = None
     scratch: dict[str, Any] = field(default_factory=dict)  # hand-offs between components
 
 
@@ -42,6 +44,26 @@ class Resources:
     bundle: ModelBundle
     nlp: Language
     settings: dict[str, Any] = field(default_factory=dict)  # the AnalyzerConfig as a dict
+
+
+def opinion_units(doc: FeedbackDoc) -> tuple[list[tuple[int, int]], np.ndarray]:
+    """The finest spans that carry one opinion: clauses where a sentence was split, else sentences.
+    Cached on the doc: several components ask for them."""
+    if "units" not in doc.scratch:
+        doc.scratch["units"] = _opinion_units(doc)
+    return doc.scratch["units"]
+
+
+def _opinion_units(doc: FeedbackDoc) -> tuple[list[tuple[int, int]], np.ndarray]:
+    spans, vectors = list(doc.clause_spans), [] if doc.clause_vectors is None else list(doc.clause_vectors)
+    for span, vector in zip(doc.sentence_spans, doc.sentence_vectors):
+        if not any(span[0] <= c[0] and c[1] <= span[1] for c in doc.clause_spans):
+            spans.append(span)
+            vectors.append(vector)
+    order = sorted(range(len(spans)), key=lambda i: spans[i])
+    if not spans:
+        return [], np.zeros((0, doc.vector.shape[0]), dtype=np.float32)
+    return [spans[i] for i in order], np.stack([vectors[i] for i in order])
 
 
 class Component(Protocol):

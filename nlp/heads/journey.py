@@ -1,0 +1,147 @@
+"""Journey stages, touchpoints and value dimensions, each with evidence; aspect sentiment per stage.
+
+A learned multi-label head per family reads the shared document vector plus the family's cue
+indicators (did any cue of label k match?), so the matcher's precision and the encoder's recall
+meet in one calibrated probability. Every reported label carries evidence: its matched cues, or,
+when the decision is learned only, the sentence or clause that scores highest for it.
+
+When a custom taxonomy's labels differ from the trained heads, that family falls back to the
+cues alone (score 1 - 0.5^hits) until heads are retrained with ``voc train journey``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from nlp.bundle import ModelBundle, models_root
+from nlp.heads.base import FeedbackDoc, Resources, opinion_units, register
+from nlp.heads.cues import CueHits, CueMatcher
+from nlp.heads.linear import LinearHead, load_heads, sigmoid
+from nlp.heads.sentiment import SentimentScorer
+from nlp.schema import Evidence, TaggedLabel
+from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+
+log = logging.getLogger(__name__)
+
+LEARNED_FAMILIES = ("stages", "touchpoints", "value_dimensions")
+
+
+class FamilyModel:
+    """The trained head and thresholds of one family, or cue-only scoring when absent."""
+
+    def __init__(self, head: LinearHead | None, thresholds: np.ndarray | None) -> None:
+        self.head = head
+        self.thresholds = thresholds
+
+    @property
+    def learned(self) -> bool:
+        return self.head is not None
+
+    def probabilities(self, vectors: np.ndarray, indicators: np.ndarray, hit_counts: np.ndarray) -> np.ndarray:
+        if self.head is None:
+            return 1.0 - 0.5**hit_counts
+        return sigmoid(self.head.logits(np.hstack([vectors, indicators])))
+
+    def chosen(self, probs: np.ndarray) -> np.ndarray:
+        return probs >= (self.thresholds if self.thresholds is not None else 0.5)
+
+
+def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, FamilyModel]:
+    config_file = model_dir / "config.json" if model_dir else None
+    config = json.loads(config_file.read_text()) if config_file and config_file.exists() else {}
+    heads = load_heads(model_dir / "heads.safetensors") if config else {}
+    models = {}
+    for family in LEARNED_FAMILIES:
+        trained_labels = config.get("labels", {}).get(family)
+        if trained_labels == taxonomy.ids(family) and family in heads:
+            thresholds = np.asarray(config["thresholds"][family], dtype=np.float32)
+            models[family] = FamilyModel(heads[family], thresholds)
+        else:
+            if trained_labels is not None:
+                log.warning("taxonomy %s labels differ from the trained heads: cue-only scoring", family)
+            models[family] = FamilyModel(None, None)
+    return models
+
+
+class JourneyComponent:
+    name = "journey"
+
+    def __init__(self, bundle: ModelBundle, resources: Resources, taxonomy: Taxonomy, model_dir: Path | None):
+        self.taxonomy = taxonomy
+        self.matcher = CueMatcher(resources.nlp, taxonomy)
+        self.models = load_family_models(model_dir, taxonomy)
+        self.sentiment = SentimentScorer(bundle)
+        config_file = model_dir / "config.json" if model_dir else None
+        meta = json.loads(config_file.read_text()) if config_file and config_file.exists() else {}
+        self.version = f"{meta.get('name', 'cues-only')}@{meta.get('version', taxonomy.version)}"
+
+    def __call__(self, docs: list[FeedbackDoc]) -> None:
+        if not docs:
+            return
+        hits = [self.matcher(doc.spacy_doc) for doc in docs]
+        for doc, doc_hits in zip(docs, hits):
+            doc.scratch["cues"] = doc_hits
+        vectors = np.stack([d.vector for d in docs])
+        for family in LEARNED_FAMILIES:
+            model = self.models[family]
+            indicators = np.stack([self.matcher.indicators(h, family) for h in hits])
+            counts = np.stack([self._hit_counts(h, family) for h in hits])
+            probs = model.probabilities(vectors, indicators, counts)
+            chosen = model.chosen(probs)
+            for row, doc in enumerate(docs):
+                labels = [
+                    self._tag(doc, hits[row], family, column, float(probs[row, column]))
+                    for column in np.flatnonzero(chosen[row])
+                ]
+                setattr(doc.result, family, sorted(labels, key=lambda t: -t.score))
+
+    def _hit_counts(self, hits: CueHits, family: str) -> np.ndarray:
+        return np.array([len(hits[family].get(i, [])) for i in self.taxonomy.ids(family)], dtype=np.float32)
+
+    def _tag(self, doc: FeedbackDoc, hits: CueHits, family: str, column: int, score: float) -> TaggedLabel:
+        label_id = self.taxonomy.ids(family)[column]
+        spans, unit_vectors = opinion_units(doc)
+        evidence = hits[family].get(label_id, [])
+        if evidence:
+            mentioned = [i for i, s in enumerate(spans) if any(s[0] <= e.start < s[1] for e in evidence)]
+        else:
+            mentioned = [self._best_unit(doc, hits, family, column, spans, unit_vectors)]
+            start, end = spans[mentioned[0]]
+            evidence = [Evidence(start=start, end=end, text=doc.text[start:end], source="sentence")]
+        tag = TaggedLabel(id=label_id, score=round(min(1.0, max(0.0, score)), 4), evidence=evidence)
+        if family == "stages" and mentioned:
+            probs = self.sentiment.probabilities(unit_vectors[mentioned]).mean(axis=0)
+            tag.sentiment = self.sentiment.to_sentiment(probs)
+        return tag
+
+    def _best_unit(
+        self,
+        doc: FeedbackDoc,
+        hits: CueHits,
+        family: str,
+        column: int,
+        spans: list[tuple[int, int]],
+        unit_vectors: np.ndarray,
+    ) -> int:
+        """The sentence or clause the learned head scores highest for this label."""
+        model = self.models[family]
+        indicators = self.matcher.span_indicators(hits, family, spans)
+        counts = indicators  # per-span cue counts are 0/1 here; only used by cue-only scoring
+        return int(np.argmax(model.probabilities(unit_vectors, indicators, counts)[:, column]))
+
+    def versions(self) -> dict[str, str]:
+        return {"journey": self.version}
+
+
+@register("journey")
+def make_journey(
+    resources: Resources, taxonomy: str | None = None, model_dir: str | None = None, **_: object
+) -> JourneyComponent:
+    chosen_taxonomy = Taxonomy.load(Path(taxonomy) if taxonomy else DEFAULT_TAXONOMY)
+    # model_dir "none" asks for cue-only scoring explicitly.
+    folder = None if model_dir == "none" else Path(model_dir) if model_dir else models_root() / "voc-journey"
+    return JourneyComponent(resources.bundle, resources, chosen_taxonomy, folder)
