@@ -1,0 +1,142 @@
+"""Throughput (texts/s) and peak RSS of voc-lens beside its peers, side by side in one run.
+
+    python bench/throughput.py [--texts 1000] [--threads 2]
+
+Each system runs in its own subprocess so its peak RSS is its own. Texts are the bundled sample
+export's comments, repeated to --texts. Systems:
+  encoder   the adapted MiniLM pass alone (pooled doc + sentence vectors)
+  voc-lens  the full Analyzer (every configured component) on the same texts
+  vader     VADER compound score (lexicon)
+  textblob  TextBlob polarity (lexicon)
+  naive     one transformers text-classification pipeline per task, each re-encoding the text
+            (heads untrained: this measures the cost of the naive design, not its accuracy)
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "corpora" / "samples" / "feedback_sample.csv"
+SYSTEMS = ["encoder", "voc-lens", "vader", "textblob", "naive"]
+
+
+def load_texts(count: int) -> list[str]:
+    with open(SAMPLE, encoding="utf-8") as handle:
+        comments = [row["comment"] for row in csv.DictReader(handle) if row["comment"].strip()]
+    return [comments[i % len(comments)] for i in range(count)]
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def build(system: str, threads: int):
+    """Return a callable that processes a list of texts (model loading is not timed)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    if system in {"encoder", "voc-lens"}:
+        from nlp.analyzer import Analyzer, AnalyzerConfig
+
+        analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
+        if system == "voc-lens":
+            return analyzer.analyze, len(analyzer.components)
+        nlp = analyzer.resources.nlp
+        from nlp.sentences import sentence_spans
+
+        def encode_only(texts: list[str]) -> None:
+            docs = list(nlp.pipe(texts))
+            analyzer.encoder.encode(texts, [sentence_spans(d) for d in docs])
+
+        return encode_only, 0
+    if system == "vader":
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        vader = SentimentIntensityAnalyzer()
+        return (lambda texts: [vader.polarity_scores(t) for t in texts]), 1
+    if system == "textblob":
+        from textblob import TextBlob
+
+        return (lambda texts: [TextBlob(t).sentiment for t in texts]), 1
+    if system == "naive":
+        return naive_pipelines(), 0
+    raise ValueError(system)
+
+
+def naive_pipelines():
+    """One pipeline per task the Analyzer serves, each with its own copy of the encoder."""
+    from transformers import AutoModelForSequenceClassification, pipeline
+
+    from nlp.analyzer import AnalyzerConfig
+    from nlp.encoder import base_model_path, load_tokenizer
+
+    tokenizer = load_tokenizer()
+    tasks = AnalyzerConfig().components
+    pipes = []
+    for _ in tasks:
+        model = AutoModelForSequenceClassification.from_pretrained(str(base_model_path()), num_labels=8)
+        pipes.append(pipeline("text-classification", model=model, tokenizer=tokenizer, device=-1))
+
+    def run(texts: list[str]) -> None:
+        for pipe in pipes:
+            pipe(texts, batch_size=64, truncation=True, max_length=256)
+
+    return run
+
+
+def measure(system: str, count: int, threads: int) -> dict:
+    texts = load_texts(count)
+    run, _ = build(system, threads)
+    run(texts[:32])  # warm-up: lazy init, first-call allocations
+    started = time.perf_counter()
+    run(texts)
+    seconds = time.perf_counter() - started
+    return {"system": system, "texts": count, "seconds": round(seconds, 2), "texts_per_s": round(count / seconds, 1),
+            "peak_rss_mib": round(peak_rss_mib(), 0)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--texts", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--only", choices=SYSTEMS, help="measure one system in this process (internal)")
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    args = parser.parse_args()
+    if args.only:
+        print(json.dumps(measure(args.only, args.texts, args.threads)))
+        return
+    rows = []
+    for system in args.systems.split(","):
+        out = subprocess.run(
+            [sys.executable, __file__, "--only", system, "--texts", str(args.texts), "--threads", str(args.threads)],
+            capture_output=True, text=True, check=True,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"measured {system}", file=sys.stderr)
+    print_table(rows)
+
+
+def print_table(rows: list[dict]) -> None:
+    by_name = {r["system"]: r for r in rows}
+    reference = by_name.get("voc-lens")
+    encoder = by_name.get("encoder")
+    print(f"\n{'system':10} {'texts/s':>9} {'peak RSS MiB':>13} {'speed vs voc-lens':>18}")
+    for row in rows:
+        ratio = row["texts_per_s"] / reference["texts_per_s"] if reference else float("nan")
+        print(f"{row['system']:10} {row['texts_per_s']:>9} {row['peak_rss_mib']:>13} {ratio:>17.2f}x")
+    if reference and encoder:
+        print(f"\nfull analysis costs {encoder['texts_per_s'] / reference['texts_per_s']:.2f}x the encoder pass alone")
+    if reference and "naive" in by_name:
+        print(f"voc-lens is {reference['texts_per_s'] / by_name['naive']['texts_per_s']:.2f}x the naive pipelines")
+
+
+if __name__ == "__main__":
+    main()
