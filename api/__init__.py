@@ -1,0 +1,1 @@
+"""voc-lens HTTP service: FastAPI app factory in ``api.app``."""

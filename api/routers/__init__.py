@@ -1,0 +1,1 @@
+"""One router per resource; ``api.app`` wires them with their auth dependencies."""
