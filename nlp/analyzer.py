@@ -10,23 +10,27 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 # Importing the component modules registers their factories.
 import nlp.heads.emotion
-import nlp.heads.sentiment  # noqa: F401
+import nlp.heads.journey
+import nlp.heads.sentiment
+import nlp.heads.signals
+import nlp.topics.component  # noqa: F401
 from nlp.bundle import ModelBundle, models_root
 from nlp.encoder import Encoder
 from nlp.heads.base import Component, FeedbackDoc, Resources, get_factory
 from nlp.schema import ItemError, Result
-from nlp.sentences import build_pipeline, sentence_spans
+from nlp.sentences import build_pipeline, clause_spans, sentence_spans
 from nlp.textprep import DEFAULT_MAX_CHARS, Prepared, prepare
 
 log = logging.getLogger(__name__)
 
-DEFAULT_COMPONENTS = ["sentiment", "emotion"]
+# Order matters: signals read stages, routing reads everything before it.
+DEFAULT_COMPONENTS = ["sentiment", "emotion", "journey", "topics", "signals", "route"]
 
 
 class AnalyzerConfig(BaseModel):
@@ -40,6 +44,9 @@ class AnalyzerConfig(BaseModel):
     max_chars: int = Field(default=DEFAULT_MAX_CHARS, gt=0)
     truncate: bool = True  # over-long texts are cut (and flagged) rather than rejected
     max_tokens: int = Field(default=256, ge=16, le=512)
+    # isolated: each sentence of a multi-sentence text is also read on its own (accurate sentence
+    # sentiment, ~1.5x the tokens); pooled: sentences are pooled from the document's pass (fastest).
+    sentence_mode: Literal["isolated", "pooled"] = "isolated"
     batch_size: int = Field(default=64, gt=0)
     threads: int | None = None
 
@@ -118,11 +125,14 @@ class Analyzer:
     def _run(self, items: list[tuple[Prepared, Result]], components: list[Component]) -> None:
         texts = [prepared.text for prepared, _ in items]
         spacy_docs = list(self.resources.nlp.pipe(texts))
-        spans = [sentence_spans(doc) for doc in spacy_docs]
-        encoded = self.encoder.encode(texts, spans)
-        docs = [
-            FeedbackDoc(text, doc, doc_spans, enc.doc, enc.spans, result)
-            for text, doc, doc_spans, enc, (_, result) in zip(texts, spacy_docs, spans, encoded, items)
-        ]
+        sentences = [sentence_spans(doc) for doc in spacy_docs]
+        clauses = [clause_spans(doc) for doc in spacy_docs]
+        isolate = [s if self.config.sentence_mode == "isolated" and len(s) > 1 else [] for s in sentences]
+        # One batched pass: documents and their sentences; clause vectors are pooled from it.
+        encoded = self.encoder.encode(texts, [s + c for s, c in zip(sentences, clauses)], isolate)
+        docs = []
+        for text, doc, sents, clauses_, enc, (_, result) in zip(texts, spacy_docs, sentences, clauses, encoded, items):
+            n = len(sents)
+            docs.append(FeedbackDoc(text, doc, sents, enc.doc, enc.spans[:n], result, clauses_, enc.spans[n:]))
         for component in components:
             component(docs)

@@ -15,11 +15,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from nlp.topics.cli import eval_topics, topics_app
+
 app = typer.Typer(no_args_is_help=True, help="voc-lens: Voice-of-the-Customer text mining.")
 train_app = typer.Typer(no_args_is_help=True, help="Train models from ../shared/corpora (or your own data).")
 eval_app = typer.Typer(no_args_is_help=True, help="Measure models on test splits.")
 app.add_typer(train_app, name="train")
 app.add_typer(eval_app, name="eval")
+app.add_typer(topics_app, name="topics")
+eval_app.command("topics")(eval_topics)
 
 console = Console(stderr=True)
 
@@ -58,6 +62,107 @@ def analyze(
     typer.echo(result.model_dump_json(indent=2, exclude_none=True))
     if result.error:
         raise typer.Exit(code=2)
+
+
+@app.command()
+def tag(
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Export: .csv .tsv .xlsx .jsonl .parquet")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tagged file to write (format from extension).")],
+    text_col: Annotated[list[str], typer.Option(help="Text column; repeat to join several with a newline.")],
+    id_col: Annotated[str | None, typer.Option(help="Id column (copied into each result and the errors file).")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Date column (unparseable dates are counted).")] = None,
+    chunk_size: Annotated[int, typer.Option(min=1, help="Rows per chunk (and per checkpointed part).")] = 256,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from OUTPUT.parts.")] = False,
+    in_format: Annotated[str | None, typer.Option("--format", help="Input format (default: from extension).")] = None,
+    out_format: Annotated[str | None, typer.Option(help="Output format (default: from extension).")] = None,
+    tasks: TasksOption = None,
+    model_dir: ModelDirOption = None,
+) -> None:
+    """Tag every row of an export; keeps all columns and rows, adds tag columns and voc_result JSON."""
+    from nlp.io.checkpoint import ResumeError, parts_folder
+    from nlp.io.console import RichTagProgress, summary_table
+    from nlp.io.table import TableError
+    from nlp.io.tagging import BatchAnalyzer, TagOptions, tag_file
+
+    wanted = tuple(tasks.split(",")) if tasks else None
+
+    def load_analyzer() -> BatchAnalyzer:
+        analyzer = _analyzer(model_dir)
+        unknown = sorted(set(wanted or ()) - set(analyzer.component_names))
+        if unknown:
+            message = f"unknown {unknown}; this model runs {analyzer.component_names}"
+            raise typer.BadParameter(message, param_hint="--tasks")
+        return analyzer
+
+    options = TagOptions(
+        input=input_path,
+        output=output,
+        text_cols=tuple(text_col),
+        id_col=id_col,
+        date_col=date_col,
+        chunk_size=chunk_size,
+        resume=resume,
+        in_format=in_format,
+        out_format=out_format,
+        tasks=wanted,
+    )
+    try:
+        with RichTagProgress(console) as progress:
+            summary = tag_file(options, load_analyzer, progress)
+    except (TableError, ResumeError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    except KeyboardInterrupt as exc:
+        console.print(f"interrupted: finished chunks are kept in {parts_folder(output)}; add --resume to continue")
+        raise typer.Exit(code=130) from exc
+    console.print(summary_table(summary))
+    console.print(f"wrote {output} and {options.errors_output}")
+
+
+@app.command()
+def report(
+    tagged: Annotated[Path, typer.Argument(help="File written by 'voc tag' (any supported format).")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML page to write.")] = Path("report.html"),
+    score_col: Annotated[str | None, typer.Option(help="Numeric score column (e.g. nps) for the driver table.")] = None,
+    date_col: Annotated[str | None, typer.Option(help="Date column for sentiment over time.")] = None,
+    by_col: Annotated[str | None, typer.Option(help="Metadata column to break sentiment down by.")] = None,
+    text_col: Annotated[str | None, typer.Option(help="Text column for examples (default: from voc_result).")] = None,
+    min_rows: Annotated[int, typer.Option(min=1, help="Driver table: least rows a tag needs.")] = 10,
+    in_format: Annotated[str | None, typer.Option("--format", help="Input format (default: from extension).")] = None,
+) -> None:
+    """One self-contained HTML page (no internet needed) summarising a tagged file."""
+    from nlp.io.table import TableError
+    from nlp.report.page import ReportOptions, write_report
+
+    options = ReportOptions(score_col=score_col, date_col=date_col, by_col=by_col, text_col=text_col, min_rows=min_rows)
+    try:
+        write_report(tagged, output, options, in_format)
+    except TableError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(code=2) from exc
+    console.print(f"wrote {output}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to bind (0.0.0.0 exposes it to the network).")] = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Processes; each loads its own model.")] = 1,
+) -> None:
+    """Run the HTTP API (settings from VOC_* environment variables; see api/settings.py)."""
+    import uvicorn
+
+    from api.observability import LOG_CONFIG
+
+    uvicorn.run(
+        "api.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_config=LOG_CONFIG,
+        access_log=False,  # api.access logs each request, with its request id
+    )
 
 
 @train_app.command("multitask")
@@ -116,6 +221,56 @@ def eval_multitask(
     print_metrics(metrics, folder / "metrics.json")
     if write:
         (folder / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+@train_app.command("journey")
+def train_journey_command(
+    out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("models/voc-journey"),
+    data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl.")] = Path("corpora/journey"),
+    taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default corpora/taxonomy).")] = None,
+) -> None:
+    """Fit the stage, touchpoint and value-dimension heads on the shared encoder (minutes on a CPU)."""
+    from nlp.taxonomy import DEFAULT_TAXONOMY
+    from nlp.train.journey import train_journey
+
+    console.print(f"journey heads written to {train_journey(out, data, taxonomy or DEFAULT_TAXONOMY)}")
+
+
+@eval_app.command("journey")
+def eval_journey(
+    data: Annotated[Path, typer.Option(help="Folder with test.jsonl.")] = Path("corpora/journey"),
+    write: Annotated[Path | None, typer.Option(help="Also save the figures as JSON here.")] = None,
+) -> None:
+    """Stage/touchpoint/value macro-F1 on the journey test file, rules-only baseline beside it,
+    and the external checks (airline complaint reasons, BANKING77 intents mapped to stages)."""
+    from nlp.train.journey import evaluate_journey
+
+    report = evaluate_journey(_analyzer(), data)
+    table = Table(title=f"journey test file ({report['n_test']} texts)")
+    for column in ("family", "macro-F1", "micro-F1", "rules-only macro-F1"):
+        table.add_column(column)
+    for family in ("stages", "touchpoints", "value_dimensions"):
+        row = report[family]
+        table.add_row(family, f"{row['macro_f1']}", f"{row['micro_f1']}", f"{row['rules_only_macro_f1']}")
+    Console().print(table)
+    for family in ("stages", "touchpoints", "value_dimensions"):
+        per_class = Table(title=f"{family}: per class")
+        for column in ("label", "precision", "recall", "F1", "n"):
+            per_class.add_column(column)
+        for label, values in report[family]["per_class"].items():
+            per_class.add_row(label, *(f"{values[k]}" for k in ("precision", "recall", "f1", "n")))
+        Console().print(per_class)
+    Console().print_json(json.dumps(report["external"]))
+    if write:
+        write.write_text(json.dumps(report, indent=2) + "\n")
+
+
+@eval_app.command("aspects")
+def eval_aspects(split: str = "test") -> None:
+    """Aspect sentiment accuracy on MAMS aspect categories, beside document-level sentiment."""
+    from nlp.train.aspects import evaluate_aspects
+
+    Console().print_json(json.dumps(evaluate_aspects(split)))
 
 
 def print_metrics(metrics: dict[str, dict[str, float]], card_file: Path) -> None:

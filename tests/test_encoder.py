@@ -1,16 +1,29 @@
 import numpy as np
 
-from nlp.encoder import Encoded, Encoder
+from nlp.encoder import Encoder
 
 
-def test_span_pooling_averages_tokens_inside_each_span():
-    tokens = np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 4.0]])
-    offsets = [(0, 3), (4, 8), (9, 12)]
-    encoded = Encoder._pool(np.pad(tokens, ((0, 0), (0, 382))), offsets, [(0, 8), (9, 12)])
-    assert isinstance(encoded, Encoded)
-    assert np.allclose(encoded.spans[0][:2], [2.0, 0.0])
-    assert np.allclose(encoded.spans[1][:2], [0.0, 4.0])
-    assert np.allclose(encoded.doc[:2], [4 / 3, 4 / 3])
+def test_span_vector_averages_tokens_inside_the_span():
+    tokens = np.pad(np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 4.0]]), ((0, 0), (0, 382)))
+    offsets = np.array([(0, 3), (4, 8), (9, 12)])
+    assert np.allclose(Encoder._span_vector((tokens, offsets), (0, 8))[:2], [2.0, 0.0])
+    assert np.allclose(Encoder._span_vector((tokens, offsets), (9, 12))[:2], [0.0, 4.0])
+
+
+def test_spans_inside_an_isolated_sentence_use_its_own_window():
+    assert Encoder._segment((5, 9), [(0, 4), (5, 20)]) == 1
+    assert Encoder._segment((0, 20), [(0, 4), (5, 20)]) == -1
+
+
+def test_isolated_sentence_equals_encoding_it_alone(analyzer):
+    first, second = "The delivery was fast.", "Support was useless."
+    text = f"{first} {second}"
+    spans = [(0, len(first)), (len(first) + 1, len(text))]
+    together = analyzer.encoder.encode([text], [spans], [spans])[0]
+    alone = analyzer.encoder.encode([second])[0]
+    assert np.allclose(together.spans[1], alone.doc, atol=1e-4)
+    pooled = analyzer.encoder.encode([text], [spans])[0]
+    assert not np.allclose(pooled.spans[1], alone.doc, atol=1e-3)
 
 
 def test_encoder_runs_one_window_per_256_tokens(analyzer):

@@ -115,27 +115,29 @@ def _binary_accuracy(probs: np.ndarray, gold: list[int]) -> float:
 
 
 def sentence_level_check(bundle: ModelBundle, encoder: Encoder, seed: int = 7, pairs: int = 300) -> dict[str, float]:
-    """Pair held-out UCI sentences of opposite polarity into one text; score each sentence
-    from the shared pass (span pooling) and check its own label. Measures leakage between
-    neighbouring sentences that a single-pass design could suffer from."""
+    """Pair held-out UCI sentences of opposite polarity into one text and check each sentence's
+    own label, with sentences read on their own (``isolated``, the default) and pooled from the
+    document's pass (``pooled``): how much a neighbour's tone leaks into a sentence."""
     held = corpora.uci_sentences(holdout=True)
     rng = random.Random(seed)
     positives = [e for e in held if e.label == POSITIVE and e.text[-1] in ".!?"]
     negatives = [e for e in held if e.label == NEGATIVE and e.text[-1] in ".!?"]
-    head, bias = bundle.heads["sentiment"], bundle.array("sentiment_bias", 0.0, 3)
-    correct = total = 0
+    texts, spans, gold = [], [], []
     for _ in range(pairs):
         first, second = rng.choice(positives), rng.choice(negatives)
         if rng.random() < 0.5:
             first, second = second, first
-        text = f"{first.text} {second.text}"
-        spans = [(0, len(first.text)), (len(first.text) + 1, len(text))]
-        encoded = encoder.encode([text], [spans])[0]
-        probs = softmax(head.logits(encoded.spans) + bias)
+        texts.append(f"{first.text} {second.text}")
+        spans.append([(0, len(first.text)), (len(first.text) + 1, len(texts[-1]))])
+        gold += [first.label, second.label]
+    head, bias = bundle.heads["sentiment"], bundle.array("sentiment_bias", 0.0, 3)
+    report: dict[str, float] = {"n_sentences": len(gold)}
+    for mode, isolate in (("isolated", spans), ("pooled", None)):
+        vectors = np.concatenate([e.spans for e in encoder.encode(texts, spans, isolate)])
+        probs = softmax(head.logits(vectors) + bias)
         predicted = np.where(probs[:, POSITIVE] >= probs[:, NEGATIVE], POSITIVE, NEGATIVE)
-        correct += int((predicted == [first.label, second.label]).sum())
-        total += 2
-    return {"accuracy": round(correct / total, 4), "n_sentences": total}
+        report[f"accuracy_{mode}"] = round(float(np.mean(predicted == np.array(gold))), 4)
+    return report
 
 
 def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:

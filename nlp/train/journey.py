@@ -19,7 +19,7 @@ from sklearn.metrics import f1_score, precision_recall_fscore_support
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.bundle import REPO_ROOT
 from nlp.heads.cues import CueMatcher
-from nlp.heads.journey import LEARNED_FAMILIES
+from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, head_features
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
@@ -27,7 +27,7 @@ from nlp.train.evaluate import choose_thresholds
 
 JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 MAPPINGS = REPO_ROOT / "corpora" / "mappings"
-C_GRID = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+C_GRID = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0)
 
 
 @dataclass
@@ -36,7 +36,7 @@ class Features:
     indicators: dict[str, np.ndarray]  # family -> (n, n_labels) cue indicators
 
     def family(self, name: str) -> np.ndarray:
-        return np.hstack([self.vectors, self.indicators[name]])
+        return head_features(self.vectors, self.indicators[name])
 
 
 def read_split(name: str, folder: Path = JOURNEY_DATA) -> list[dict]:
@@ -100,7 +100,7 @@ def train_journey(out_dir: Path, data_dir: Path = JOURNEY_DATA, taxonomy_path: P
         "version": "1.0.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
-        "features": "pooled document vector + cue indicators of the family",
+        "features": f"pooled document vector + {CUE_WEIGHT} x cue indicators of the family",
         "labels": {f: taxonomy.ids(f) for f in LEARNED_FAMILIES},
         "thresholds": thresholds,
         "chosen_C": chosen_c,

@@ -1,0 +1,91 @@
+"""The ``topics`` component: each text's topic from its document vector, with no extra encoder pass.
+
+A text goes to the topic whose centroid is closest in cosine; ``Topic.probability`` is that
+cosine clipped to [0, 1] (a similarity, not a calibrated probability). Below the model's
+similarity floor the text gets topic -1 ("outlier"), with the similarity it did reach.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from nlp.bundle import models_root
+from nlp.heads.base import FeedbackDoc, Resources, register
+from nlp.schema import Topic
+from nlp.topics.assign import OUTLIER
+from nlp.topics.store import load_folder
+
+log = logging.getLogger(__name__)
+
+OUTLIER_LABEL = "outlier"
+KEYWORDS_PER_RESULT = 5
+
+
+class TopicsComponent:
+    name = "topics"
+
+    def __init__(self, model_dir: Path, encoder_identity: dict[str, Any] | None = None) -> None:
+        self.model_dir = model_dir
+        self.encoder_identity = encoder_identity or {}
+        self._lock = threading.Lock()
+        self.reload()
+
+    def reload(self) -> None:
+        """Re-read the model folder; batches already running keep the model they started with."""
+        with self._lock:
+            loaded = load_folder(self.model_dir)
+            self._warn_on_encoder_mismatch(loaded.config.get("encoder", {}))
+            topics = {
+                row["id"]: Topic(
+                    id=row["id"], label=row["label"], keywords=row["keywords"][:KEYWORDS_PER_RESULT], probability=0.0
+                )
+                for row in loaded.table
+            }
+            self._state = (loaded, topics)  # one assignment: a batch sees the old or the new model, never a mix
+
+    def _warn_on_encoder_mismatch(self, trained_with: dict[str, Any]) -> None:
+        sha = self.encoder_identity.get("adapter_sha256")
+        if sha and trained_with.get("adapter_sha256") not in (None, sha):
+            log.warning(
+                "topic model %s was fitted on another encoder (%s); refit it: vectors no longer match",
+                self.model_dir,
+                trained_with.get("id"),
+            )
+
+    def __call__(self, docs: list[FeedbackDoc]) -> None:
+        if not docs:
+            return
+        loaded, topics = self._state
+        ids, similarity = loaded.index.assign(np.stack([d.vector for d in docs]))
+        for doc, topic_id, score in zip(docs, ids.tolist(), similarity.tolist()):
+            probability = round(float(np.clip(score, 0.0, 1.0)), 4)
+            if topic_id == OUTLIER:
+                doc.result.topic = Topic(id=OUTLIER, label=OUTLIER_LABEL, keywords=[], probability=probability)
+            else:
+                doc.result.topic = topics[topic_id].model_copy(update={"probability": probability})
+
+    def topic_table(self) -> list[dict[str, Any]]:
+        """Every topic: id, label, keywords, size (training texts)."""
+        return [dict(row) for row in self._state[0].table]
+
+    def versions(self) -> dict[str, str]:
+        loaded = self._state[0]
+        return {"topics": f"{loaded.name}@{loaded.version}"}
+
+
+def _encoder_identity(resources: Resources) -> dict[str, Any]:
+    from nlp.encoder import file_sha256
+
+    adapter = resources.bundle.adapter_dir
+    return {"adapter_sha256": file_sha256(adapter / "adapter_model.safetensors")} if adapter else {}
+
+
+@register("topics")
+def make_topics(resources: Resources, model_dir: str | None = None) -> TopicsComponent:
+    folder = Path(model_dir) if model_dir else models_root() / "topics" / "default"
+    return TopicsComponent(folder, _encoder_identity(resources))
