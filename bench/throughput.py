@@ -4,7 +4,9 @@
 
 Each system runs in its own subprocess so its peak RSS is its own. Texts are the bundled sample
 export's comments, repeated to --texts. Systems:
-  encoder   the adapted MiniLM pass alone (pooled doc + sentence vectors)
+  encoder   the encoder pass alone as the Analyzer runs it: documents and, for multi-sentence
+            texts, each sentence read on its own, in one batched pass (no heads)
+  encoder-docs  documents only (sentences pooled from the document pass: sentence_mode="pooled")
   voc-lens  the full Analyzer (every configured component) on the same texts
   vader     VADER compound score (lexicon)
   textblob  TextBlob polarity (lexicon)
@@ -25,7 +27,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "corpora" / "samples" / "feedback_sample.csv"
-SYSTEMS = ["encoder", "voc-lens", "vader", "textblob", "naive"]
+SYSTEMS = ["encoder", "encoder-docs", "voc-lens", "vader", "textblob", "naive"]
 
 
 def load_texts(count: int) -> list[str]:
@@ -43,7 +45,7 @@ def build(system: str, threads: int):
     import torch
 
     torch.set_num_threads(threads)
-    if system in {"encoder", "voc-lens"}:
+    if system in {"encoder", "encoder-docs", "voc-lens"}:
         from nlp.analyzer import Analyzer, AnalyzerConfig
 
         analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
@@ -53,8 +55,13 @@ def build(system: str, threads: int):
         from nlp.sentences import sentence_spans
 
         def encode_only(texts: list[str]) -> None:
-            docs = list(nlp.pipe(texts))
-            analyzer.encoder.encode(texts, [sentence_spans(d) for d in docs])
+            # Same batches as the Analyzer, so the two rows differ only by the components.
+            size = analyzer.config.batch_size
+            for start in range(0, len(texts), size):
+                batch = texts[start : start + size]
+                spans = [sentence_spans(d) for d in nlp.pipe(batch)]
+                isolate = [s if system == "encoder" and len(s) > 1 else [] for s in spans]
+                analyzer.encoder.encode(batch, spans, isolate)
 
         return encode_only, 0
     if system == "vader":

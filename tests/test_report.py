@@ -176,3 +176,13 @@ def test_the_report_renders_in_a_headless_browser(tmp_path: Path) -> None:
     console = [line for line in browser.stderr.splitlines() if ":CONSOLE" in line]
     assert not console, console
     assert screenshot.stat().st_size > 10_000  # kept under the pytest tmp dir for a look
+
+
+def test_rows_without_a_topic_do_not_break_the_driver_table() -> None:
+    from nlp.report.drivers import tag_masks
+
+    scored = pd.DataFrame(
+        {"stages": [[("billing", 0.9)], [], []], "topic": ["refunds", None, np.nan], "emotions": [[], ["anger"], []]}
+    )
+    masks = tag_masks(scored)
+    assert ("topic", "refunds") in masks and not any(kind == "topic" and tag != "refunds" for kind, tag in masks)

@@ -41,7 +41,8 @@ def tag_masks(scored: pd.DataFrame) -> dict[tuple[str, str], pd.Series]:
     masks: dict[tuple[str, str], pd.Series] = {}
     per_kind = {
         "stage": scored["stages"].map(lambda stages: {stage for stage, _ in stages}),
-        "topic": scored["topic"].map(lambda topic: {topic} if topic else set()),
+        # Rows without a topic hold None or NaN (pandas), never a label.
+        "topic": scored["topic"].map(lambda topic: {topic} if isinstance(topic, str) and topic else set()),
         "emotion": scored["emotions"].map(set),
     }
     for kind, tag_sets in per_kind.items():
