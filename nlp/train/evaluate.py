@@ -10,6 +10,7 @@ import itertools
 import json
 import logging
 import random
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -89,13 +90,10 @@ def calibrate(
         "calibration": {"sentiment_bias": bias, "emotion_thresholds": thresholds},
         "train_config": json.loads((run_dir / "train_config.json").read_text()),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
-    for item in ("heads.safetensors",):
-        (out_dir / item).write_bytes((run_dir / item).read_bytes())
-    adapter_out = out_dir / "adapter"
-    adapter_out.mkdir(exist_ok=True)
-    for item in ("adapter_config.json", "adapter_model.safetensors"):
-        (adapter_out / item).write_bytes((run_dir / "adapter" / item).read_bytes())
+    # Only the weights travel: peft's auto-generated adapter README is not a model card.
+    (out_dir / "adapter").mkdir(parents=True, exist_ok=True)
+    for item in ("heads.safetensors", "adapter/adapter_config.json", "adapter/adapter_model.safetensors"):
+        shutil.copyfile(run_dir / item, out_dir / item)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2))
     return out_dir
 

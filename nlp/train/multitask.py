@@ -13,7 +13,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import torch
@@ -47,7 +47,6 @@ class MultitaskConfig:
     threads: int | None = None
     corpora_root: Path | None = None
     log_every: int = 50
-    extra: dict = field(default_factory=dict)
 
 
 @dataclass
