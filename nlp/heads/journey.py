@@ -95,8 +95,8 @@ class JourneyComponent:
         vectors = np.stack([d.vector for d in docs])
         for family in LEARNED_FAMILIES:
             model = self.models[family]
-            indicators = np.stack([self.matcher.indicators(h, family) for h in hits])
             counts = np.stack([self._hit_counts(h, family) for h in hits])
+            indicators = (counts > 0).astype(np.float32)
             probs = model.probabilities(vectors, indicators, counts)
             chosen = model.chosen(probs)
             for row, doc in enumerate(docs):
@@ -116,7 +116,7 @@ class JourneyComponent:
         if evidence:
             mentioned = [i for i, s in enumerate(spans) if any(s[0] <= e.start < s[1] for e in evidence)]
         else:
-            mentioned = [self._best_unit(doc, hits, family, column, spans, unit_vectors)]
+            mentioned = [int(np.argmax(self._unit_probabilities(doc, hits, family)[:, column]))]
             start, end = spans[mentioned[0]]
             evidence = [Evidence(start=start, end=end, text=doc.text[start:end], source="sentence")]
         tag = TaggedLabel(id=label_id, score=round(min(1.0, max(0.0, score)), 4), evidence=evidence)
@@ -125,20 +125,16 @@ class JourneyComponent:
             tag.sentiment = self.sentiment.to_sentiment(probs)
         return tag
 
-    def _best_unit(
-        self,
-        doc: FeedbackDoc,
-        hits: CueHits,
-        family: str,
-        column: int,
-        spans: list[tuple[int, int]],
-        unit_vectors: np.ndarray,
-    ) -> int:
-        """The sentence or clause the learned head scores highest for this label."""
-        model = self.models[family]
-        indicators = self.matcher.span_indicators(hits, family, spans)
-        counts = indicators  # per-span cue counts are 0/1 here; only used by cue-only scoring
-        return int(np.argmax(model.probabilities(unit_vectors, indicators, counts)[:, column]))
+    def _unit_probabilities(self, doc: FeedbackDoc, hits: CueHits, family: str) -> np.ndarray:
+        """Head probabilities of every sentence/clause, once per doc and family: the evidence of
+        learned-only labels is the unit that scores highest for them."""
+        key = f"unit_probabilities/{family}"
+        if key not in doc.scratch:
+            spans, unit_vectors = opinion_units(doc)
+            indicators = self.matcher.span_indicators(hits, family, spans)
+            # Per-span cue counts are 0/1 here; counts only matter for cue-only scoring.
+            doc.scratch[key] = self.models[family].probabilities(unit_vectors, indicators, indicators)
+        return doc.scratch[key]
 
     def versions(self) -> dict[str, str]:
         return {"journey": self.version}
