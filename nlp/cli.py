@@ -173,7 +173,10 @@ def train_multitask(
     sst2_rows: Annotated[int, typer.Option(help="Sample of SST-2 train phrases.")] = 8000,
     epochs: float = 1.0,
     lr: float = 5e-4,
+    head_lr: float = 2e-3,
     batch_size: int = 32,
+    emotion_weight: Annotated[float, typer.Option(help="Weight of the GoEmotions loss next to sentiment's.")] = 1.0,
+    init_from: Annotated[Path | None, typer.Option(help="Continue from the adapter and heads in this folder.")] = None,
     threads: Annotated[int | None, typer.Option(help="torch threads (default: all cores).")] = None,
     seed: int = 13,
 ) -> None:
@@ -188,7 +191,10 @@ def train_multitask(
         sst2_rows=sst2_rows,
         epochs=epochs,
         lr=lr,
+        head_lr=head_lr,
         batch_size=batch_size,
+        emotion_weight=emotion_weight,
+        init_from=init_from,
         threads=threads,
         seed=seed,
     )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.train.evaluate import calibrate, choose_sentiment_bias, choose_thresholds
-from nlp.train.multitask import MultitaskConfig, sentiment_loss, train
+from nlp.train.multitask import MultitaskConfig, _length_bucketed, build_model, sentiment_loss, train
 
 
 def test_tiny_multitask_run_produces_a_loadable_model(tmp_path: Path):
@@ -17,6 +17,26 @@ def test_tiny_multitask_run_produces_a_loadable_model(tmp_path: Path):
     model_dir = calibrate(run, tmp_path / "model", dev_rows=40)
     analyzer = Analyzer.from_config(AnalyzerConfig(model_dir=model_dir))
     assert analyzer("works").sentiment is not None
+
+    from nlp.encoder import load_tokenizer
+    from nlp.heads.linear import load_heads
+
+    resumed = build_model(MultitaskConfig(out_dir=tmp_path / "again", init_from=run), 28, load_tokenizer())
+    saved = load_heads(run / "heads.safetensors")["emotion"]
+    assert resumed.emotion.weight.detach().numpy().tolist() == saved.weight.tolist()
+    assert any("lora" in name for name, p in resumed.encoder.named_parameters() if p.requires_grad)
+
+
+def test_length_buckets_keep_every_row_once_and_pad_little():
+    import random
+    from types import SimpleNamespace
+
+    rows = [SimpleNamespace(text="x" * n) for n in random.Random(1).sample(range(1, 500), 200)]
+    batches = _length_bucketed(rows, size=8, window=5, rng=random.Random(2))
+    assert sorted(len(r.text) for b in batches for r in b) == sorted(len(r.text) for r in rows)
+    assert all(len(b) <= 8 for b in batches)
+    spread = sum(len(b[-1].text) - len(b[0].text) for b in batches) / len(batches)
+    assert spread < 100  # sorted inside 40-row windows: neighbours in a batch have similar lengths
 
 
 def test_binary_examples_never_train_the_neutral_logit():

