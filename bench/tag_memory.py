@@ -3,8 +3,9 @@
 Each measurement runs in its own subprocess (peak RSS is per process), on a generated CSV:
 
     python bench/tag_memory.py                      # stub analyzer, 1k and 10k rows
-    python bench/tag_memory.py --large              # ... and 100k rows
+    python bench/tag_memory.py --sizes 1000,100000,1000000   # the sizes (~10 min, ~2 GB of temp files)
     python bench/tag_memory.py --real               # ... plus the real Analyzer on the smallest size
+    python bench/tag_memory.py --real-sizes 1000,10000       # the real Analyzer on several sizes
     python bench/tag_memory.py --out-format parquet # the merge of another output format
 
 The stub analyzer (``nlp.io.stub``) returns well-formed Results without a model, so the figures
@@ -24,8 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SIZES = (1_000, 10_000)
-LARGE = 100_000
+SIZES = "1000,10000"
 CHANNELS = ("email", "app", "web", "phone")
 PHRASES = (
     "The courier was late again",
@@ -95,10 +95,16 @@ def print_table(lines: list[tuple[str, dict[str, float]]]) -> None:
         )
 
 
+def row_counts(text: str) -> list[int]:
+    return sorted({int(part) for part in text.split(",") if part.strip()})
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--large", action="store_true", help=f"also {LARGE:,} rows")
+    parser.add_argument("--sizes", default=SIZES, help="comma-separated row counts for the stub analyzer")
     parser.add_argument("--real", action="store_true", help="also the real Analyzer on the smallest size")
+    parser.add_argument("--real-sizes", default="", help="comma-separated row counts for the real Analyzer")
+    parser.add_argument("--tmp", type=Path, default=None, help="folder for generated exports (default: system temp)")
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--out-format", default="csv", choices=["csv", "tsv", "jsonl", "parquet", "xlsx"])
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
@@ -107,10 +113,11 @@ def main() -> None:
     if arguments.child:
         child(arguments.child, arguments.analyzer, arguments.chunk_size, arguments.out_format)
         return
-    sizes = [*SIZES, LARGE] if arguments.large else list(SIZES)
-    runs = [("stub", rows) for rows in sizes] + ([("real", sizes[0])] if arguments.real else [])
+    sizes = row_counts(arguments.sizes)
+    real_sizes = row_counts(arguments.real_sizes) or ([min(sizes)] if arguments.real else [])
+    runs = [("stub", rows) for rows in sizes] + [("real", rows) for rows in real_sizes]
     lines = []
-    with tempfile.TemporaryDirectory(prefix="tag-memory-") as folder:
+    with tempfile.TemporaryDirectory(prefix="tag-memory-", dir=arguments.tmp) as folder:
         for kind, rows in runs:
             source = Path(folder) / f"export-{rows}.csv"
             if not source.exists():

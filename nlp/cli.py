@@ -177,6 +177,7 @@ def train_multitask(
     batch_size: int = 32,
     emotion_weight: Annotated[float, typer.Option(help="Weight of the GoEmotions loss next to sentiment's.")] = 1.0,
     init_from: Annotated[Path | None, typer.Option(help="Continue from the adapter and heads in this folder.")] = None,
+    bucket_batches: Annotated[int, typer.Option(help="Sort rows by length within this many batches (1: off).")] = 50,
     threads: Annotated[int | None, typer.Option(help="torch threads (default: all cores).")] = None,
     seed: int = 13,
 ) -> None:
@@ -195,6 +196,7 @@ def train_multitask(
         batch_size=batch_size,
         emotion_weight=emotion_weight,
         init_from=init_from,
+        bucket_batches=bucket_batches,
         threads=threads,
         seed=seed,
     )
