@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -147,23 +147,68 @@ def _analyse(chunk: Chunk, analyzer: BatchAnalyzer, options: TagOptions) -> list
     return results
 
 
-def tag_chunk(chunk: Chunk, analyzer: BatchAnalyzer, options: TagOptions) -> TaggedChunk:
+@dataclass
+class TaggedRows:
+    frame: pd.DataFrame  # input columns + FLAT_COLUMNS
+    errors: list[RowProblem | None]  # one per row: why it was not tagged, None where it was
+
+
+def tag_rows(chunk: Chunk, analyzer: BatchAnalyzer, options: TagOptions) -> TaggedRows:
+    """The analysis of one chunk; the part every engine runs where its analyzer lives."""
     results = _analyse(chunk, analyzer, options)
     flat = [flat_values(result, problem) for result, problem in zip(results, chunk.problems)]
     frame = pd.concat([chunk.frame, pd.DataFrame(flat, columns=FLAT_COLUMNS, dtype=str)], axis=1)
-    ids = chunk.frame[options.id_col].tolist() if options.id_col else [""] * len(flat)
-    error_rows = []
-    for row_number, row_id, result, problem in zip(chunk.row_numbers, ids, results, chunk.problems):
-        error = _row_error(result, problem)
-        if error is not None:
-            error_rows.append([str(row_number), row_id, error.code, error.message])
+    return TaggedRows(frame, [_row_error(result, problem) for result, problem in zip(results, chunk.problems)])
+
+
+def finish_chunk(rows: TaggedRows, row_numbers: Sequence[int], options: TagOptions) -> TaggedChunk:
+    """The errors side file rows and the counts of one tagged chunk."""
+    ids = rows.frame[options.id_col].tolist() if options.id_col else [""] * len(rows.frame)
+    error_rows = [
+        [str(row_number), row_id, error.code, error.message]
+        for row_number, row_id, error in zip(row_numbers, ids, rows.errors)
+        if error is not None
+    ]
     stats = PartStats(
-        rows=len(flat),
-        tagged=len(flat) - len(error_rows),
+        rows=len(rows.frame),
+        tagged=len(rows.frame) - len(error_rows),
         errors=dict(Counter(row[2] for row in error_rows)),
-        unparseable_dates=int(parse_dates(chunk.frame[options.date_col]).isna().sum()) if options.date_col else 0,
+        unparseable_dates=int(parse_dates(rows.frame[options.date_col]).isna().sum()) if options.date_col else 0,
     )
-    return TaggedChunk(frame, pd.DataFrame(error_rows, columns=ERROR_COLUMNS, dtype=str), stats)
+    return TaggedChunk(rows.frame, pd.DataFrame(error_rows, columns=ERROR_COLUMNS, dtype=str), stats)
+
+
+def tag_chunk(chunk: Chunk, analyzer: BatchAnalyzer, options: TagOptions) -> TaggedChunk:
+    return finish_chunk(tag_rows(chunk, analyzer, options), chunk.row_numbers, options)
+
+
+class TagEngine(Protocol):
+    """Runs ``tag_rows`` over chunks, here or elsewhere; yields (chunk index, TaggedChunk) in the chunks' order.
+
+    It must read ``chunks`` to the end (``tag_file`` counts them as they are read).
+    """
+
+    def tag_chunks(
+        self,
+        chunks: Iterable[Chunk],
+        analyzer: BatchAnalyzer,
+        load_analyzer: Callable[[], BatchAnalyzer],
+        options: TagOptions,
+    ) -> Iterator[tuple[int, TaggedChunk]]: ...
+
+
+class LocalEngine:
+    """Chunk after chunk in this process, with the analyzer ``tag_file`` loaded."""
+
+    def tag_chunks(
+        self,
+        chunks: Iterable[Chunk],
+        analyzer: BatchAnalyzer,
+        load_analyzer: Callable[[], BatchAnalyzer],
+        options: TagOptions,
+    ) -> Iterator[tuple[int, TaggedChunk]]:
+        for chunk in chunks:
+            yield chunk.index, tag_chunk(chunk, analyzer, options)
 
 
 def _check_columns(reader: TableReader, options: TagOptions) -> None:
@@ -226,12 +271,25 @@ def _merge(checkpoint: Checkpoint, chunk_count: int, columns: list[str], options
     checkpoint.remove()
 
 
+def _pending_chunks(reader: TableReader, chunk_size: int, done: set[int], seen: list[int]) -> Iterator[Chunk]:
+    """The chunks not done by an interrupted run; ``seen`` collects the index of every chunk read."""
+    for chunk in chunks(reader, chunk_size):
+        seen.append(chunk.index)
+        if chunk.index not in done:
+            yield chunk
+
+
 def tag_file(
     options: TagOptions,
     load_analyzer: Callable[[], BatchAnalyzer],
     progress: TagProgress | None = None,
+    engine: TagEngine | None = None,
 ) -> TagSummary:
-    """Tag ``options.input`` into ``options.output``; the analyzer is loaded only once the request checks out."""
+    """Tag ``options.input`` into ``options.output``; the analyzer is loaded only once the request checks out.
+
+    ``engine`` runs the analysis (default: ``LocalEngine``, in this process). Whatever the engine, the
+    analyzer is loaded here too: that is what checks the request and names the run for ``--resume``.
+    """
     started = time.perf_counter()
     _check_request(options)
     in_format = resolve_format(options.input, options.in_format).name
@@ -249,14 +307,13 @@ def tag_file(
     if progress is not None:
         hint = reader.row_count_hint()
         progress.start(None if hint is None else max(0, hint - resumed_rows))
-    chunk_count = 0
-    for chunk in chunks(reader, options.chunk_size):
-        chunk_count += 1
-        if chunk.index in checkpoint.completed:
-            continue
-        _write_chunk(checkpoint, chunk.index, tag_chunk(chunk, analyzer, options), out_format)
+    seen: list[int] = []
+    pending = _pending_chunks(reader, options.chunk_size, set(checkpoint.completed), seen)
+    for index, tagged in (engine or LocalEngine()).tag_chunks(pending, analyzer, load_analyzer, options):
+        _write_chunk(checkpoint, index, tagged, out_format)
         if progress is not None:
-            progress.advance(len(chunk.frame))
+            progress.advance(tagged.stats.rows)
+    chunk_count = len(seen)
     columns = [*reader.columns, *FLAT_COLUMNS]
     stats = [checkpoint.completed[index] for index in range(chunk_count)]
     _merge(checkpoint, chunk_count, columns, options, out_format)
