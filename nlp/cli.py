@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -64,6 +66,24 @@ def analyze(
         raise typer.Exit(code=2)
 
 
+class TagEngineName(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+class ShardFormatName(StrEnum):
+    parquet = "parquet"
+    csv = "csv"
+
+
+def _tag_engine(engine: TagEngineName, workers: int, shards: Path | None, shard_format: ShardFormatName):
+    if engine is TagEngineName.local:
+        return None  # tag_file's default
+    from nlp.io.ray_engine import RayEngine
+
+    return RayEngine(workers=workers, shards=shards, shard_format=shard_format.value)
+
+
 @app.command()
 def tag(
     input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Export: .csv .tsv .xlsx .jsonl .parquet")],
@@ -77,6 +97,14 @@ def tag(
     out_format: Annotated[str | None, typer.Option(help="Output format (default: from extension).")] = None,
     tasks: TasksOption = None,
     model_dir: ModelDirOption = None,
+    engine: Annotated[TagEngineName, typer.Option(help="local: this process; ray: Ray Data on this machine.")] = (
+        TagEngineName.local
+    ),
+    workers: Annotated[int, typer.Option(min=1, help="Ray actors, each with its own model (--engine ray).")] = 2,
+    shards: Annotated[
+        Path | None, typer.Option(help="Also write the tagged rows as shards here (--engine ray).")
+    ] = None,
+    shard_format: Annotated[ShardFormatName, typer.Option(help="Format of the shards.")] = ShardFormatName.parquet,
 ) -> None:
     """Tag every row of an export; keeps all columns and rows, adds tag columns and voc_result JSON."""
     from nlp.io.checkpoint import ResumeError, parts_folder
@@ -85,9 +113,16 @@ def tag(
     from nlp.io.tagging import BatchAnalyzer, TagOptions, tag_file
 
     wanted = tuple(tasks.split(",")) if tasks else None
+    on_ray = engine is TagEngineName.ray
+    if shards is not None and not on_ray:
+        raise typer.BadParameter("shards are written by the Ray engine: add --engine ray", param_hint="--shards")
+    if shards is not None and resume:
+        raise typer.BadParameter("shards hold the rows of one whole run: not with --resume", param_hint="--shards")
+    # Each Ray actor gets its share of the cores, so the actors together use them all once.
+    threads = max(1, (os.cpu_count() or 1) // workers) if on_ray else None
 
     def load_analyzer() -> BatchAnalyzer:
-        analyzer = _analyzer(model_dir)
+        analyzer = _analyzer(model_dir, threads=threads)
         unknown = sorted(set(wanted or ()) - set(analyzer.component_names))
         if unknown:
             message = f"unknown {unknown}; this model runs {analyzer.component_names}"
@@ -107,8 +142,9 @@ def tag(
         tasks=wanted,
     )
     try:
+        tag_engine = _tag_engine(engine, workers, shards, shard_format)
         with RichTagProgress(console) as progress:
-            summary = tag_file(options, load_analyzer, progress)
+            summary = tag_file(options, load_analyzer, progress, tag_engine)
     except (TableError, ResumeError) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(code=2) from exc
