@@ -1,5 +1,6 @@
 """The training path on tiny data: never a full training run in tests."""
 
+import json
 from pathlib import Path
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
@@ -15,6 +16,8 @@ def test_tiny_multitask_run_produces_a_loadable_model(tmp_path: Path):
     )
     assert (run / "adapter" / "adapter_model.safetensors").exists() and (run / "heads.safetensors").exists()
     model_dir = calibrate(run, tmp_path / "model", dev_rows=40)
+    dev = json.loads((model_dir / "config.json").read_text())["dev_metrics"]
+    assert 0 <= dev["tweeteval_val_macro_recall"] <= 1 and 0 <= dev["goemotions_dev_macro_f1"] <= 1
     analyzer = Analyzer.from_config(AnalyzerConfig(model_dir=model_dir))
     assert analyzer("works").sentiment is not None
 
