@@ -49,9 +49,11 @@ def clause_spans(doc: Doc) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     for sent in doc.sents:
         starts = [sent.start]
+        previous = sent[0].text
         for token in sent[1:]:
-            if token.lower_ in CONTRAST_WORDS or (token.i > sent.start and doc[token.i - 1].text == ";"):
+            if token.lower_ in CONTRAST_WORDS or previous == ";":
                 starts.append(token.i)
+            previous = token.text
         if len(starts) < 2:
             continue
         for begin, end in zip(starts, [*starts[1:], sent.end]):

@@ -26,7 +26,14 @@ class Prepared:
     normalized: bool
 
 
+# Line breaks and tabs are ordinary in feedback; str.isprintable() rejects them, so they are dropped first.
+_LAYOUT_CHARACTERS = str.maketrans("", "", "\n\r\t")
+
+
 def _binary_share(text: str) -> float:
+    # Fast path: printable text has no character in the categories below (they are all non-printable).
+    if text.translate(_LAYOUT_CHARACTERS).isprintable():
+        return 0.0
     bad = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in {"Cc", "Cn", "Cs", "Co"})
     return bad / max(1, len(text))
 

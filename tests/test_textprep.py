@@ -1,8 +1,10 @@
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
 from nlp.schema import ItemError
-from nlp.textprep import Prepared, prepare
+from nlp.textprep import Prepared, _binary_share, prepare
 
 
 def test_empty_and_whitespace_are_errors():
@@ -48,3 +50,15 @@ def test_prepare_never_raises(value):
     assert isinstance(result, Prepared | ItemError)
     if isinstance(result, Prepared):
         assert result.text.strip() and len(result.text) <= 100
+
+
+def _counted_binary_share(text: str) -> float:
+    """The definition _binary_share implements (with a fast path for printable text)."""
+    bad = sum(1 for ch in text if ch not in "\n\r\t" and unicodedata.category(ch) in {"Cc", "Cn", "Cs", "Co"})
+    return bad / max(1, len(text))
+
+
+# Cc, Cf (non-printable but not binary), Co, Cn and Cs characters among ordinary ones.
+@given(st.text() | st.text(alphabet="ab \n\t\x00\x07\u200b\ue000\u0378\ud800"))
+def test_binary_share_fast_path_matches_the_character_count(text):
+    assert _binary_share(text) == _counted_binary_share(text)

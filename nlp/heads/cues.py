@@ -23,6 +23,8 @@ CueHits = dict[str, dict[str, list[Evidence]]]  # family -> label id -> matched 
 class CueMatcher:
     def __init__(self, nlp: Language, taxonomy: Taxonomy) -> None:
         self.taxonomy = taxonomy
+        # Label ids per family, looked up once: every document asks for them.
+        self.ids = {family: taxonomy.ids(family) for family in FAMILIES}
         self.matcher = PhraseMatcher(nlp.vocab, attr="LOWER")
         for family in FAMILIES:
             for label in taxonomy.family(family):
@@ -31,8 +33,8 @@ class CueMatcher:
 
     def __call__(self, doc: Doc) -> CueHits:
         spans_by_key = defaultdict(list)
-        for match_id, start, end in self.matcher(doc):
-            spans_by_key[doc.vocab.strings[match_id]].append(doc[start:end])
+        for span in self.matcher(doc, as_spans=True):  # spans made in Cython, labelled with the key
+            spans_by_key[span.label_].append(span)
         hits: CueHits = {family: {} for family in FAMILIES}
         for key, spans in spans_by_key.items():
             family, label_id = key.split("/", 1)
@@ -43,12 +45,16 @@ class CueMatcher:
 
     def indicators(self, hits: CueHits, family: str) -> np.ndarray:
         """1.0 per label of ``family`` with at least one cue match: a feature for the learned heads."""
-        ids = self.taxonomy.ids(family)
-        return np.array([1.0 if hits[family].get(label_id) else 0.0 for label_id in ids], dtype=np.float32)
+        return np.array([1.0 if hits[family].get(label_id) else 0.0 for label_id in self.ids[family]], dtype=np.float32)
+
+    def hit_counts(self, hits: CueHits, family: str) -> np.ndarray:
+        """Number of matched cue spans per label of ``family``."""
+        found = hits[family]
+        return np.array([len(found.get(label_id, ())) for label_id in self.ids[family]], dtype=np.float32)
 
     def span_indicators(self, hits: CueHits, family: str, spans: list[tuple[int, int]]) -> np.ndarray:
         """Cue indicators restricted to each span: (n_spans, n_labels)."""
-        ids = self.taxonomy.ids(family)
+        ids = self.ids[family]
         out = np.zeros((len(spans), len(ids)), dtype=np.float32)
         for column, label_id in enumerate(ids):
             for evidence in hits[family].get(label_id, []):

@@ -39,19 +39,21 @@ class EmotionComponent:
             return
         probs = sigmoid(self.head.logits(np.stack([d.vector for d in docs])))
         chosen = predict_labels(probs, self.thresholds)
-        groups = ekman_scores(probs, self.labels)
-        for row, doc in enumerate(docs):
+        groups = {group: scores.tolist() for group, scores in ekman_scores(probs, self.labels).items()}
+        # Plain lists: per-document numpy indexing costs more than these few comparisons.
+        for row, (doc, doc_probs, doc_chosen) in enumerate(zip(docs, probs.tolist(), chosen.tolist())):
             picked = [
-                LabelScore(label=self.labels[i], score=round(float(probs[row, i]), 4))
-                for i in np.flatnonzero(chosen[row])
+                LabelScore(label=label, score=round(p, 4))
+                for label, p, keep in zip(self.labels, doc_probs, doc_chosen)
+                if keep
             ]
             doc.result.emotions = sorted(picked, key=lambda s: -s.score)
             members = {p.label for p in picked}
             doc.result.emotion_groups = sorted(
                 (
-                    LabelScore(label=group, score=round(float(groups[group][row]), 4))
+                    LabelScore(label=group, score=round(groups[group][row], 4))
                     for group, names in EKMAN_GROUPS.items()
-                    if members & set(names)
+                    if not members.isdisjoint(names)
                 ),
                 key=lambda s: -s.score,
             )

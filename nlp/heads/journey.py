@@ -95,22 +95,19 @@ class JourneyComponent:
         vectors = np.stack([d.vector for d in docs])
         for family in LEARNED_FAMILIES:
             model = self.models[family]
-            counts = np.stack([self._hit_counts(h, family) for h in hits])
+            counts = np.stack([self.matcher.hit_counts(h, family) for h in hits])
             indicators = (counts > 0).astype(np.float32)
             probs = model.probabilities(vectors, indicators, counts)
-            chosen = model.chosen(probs)
-            for row, doc in enumerate(docs):
-                labels = [
-                    self._tag(doc, hits[row], family, column, float(probs[row, column]))
-                    for column in np.flatnonzero(chosen[row])
-                ]
-                setattr(doc.result, family, sorted(labels, key=lambda t: -t.score))
-
-    def _hit_counts(self, hits: CueHits, family: str) -> np.ndarray:
-        return np.array([len(hits[family].get(i, [])) for i in self.taxonomy.ids(family)], dtype=np.float32)
+            # One nonzero over the batch instead of one per document.
+            chosen_rows, chosen_columns = np.nonzero(model.chosen(probs))
+            labels: list[list[TaggedLabel]] = [[] for _ in docs]
+            for row, column in zip(chosen_rows.tolist(), chosen_columns.tolist()):
+                labels[row].append(self._tag(docs[row], hits[row], family, column, float(probs[row, column])))
+            for doc, doc_labels in zip(docs, labels):
+                setattr(doc.result, family, sorted(doc_labels, key=lambda t: -t.score))
 
     def _tag(self, doc: FeedbackDoc, hits: CueHits, family: str, column: int, score: float) -> TaggedLabel:
-        label_id = self.taxonomy.ids(family)[column]
+        label_id = self.matcher.ids[family][column]
         spans, unit_vectors = opinion_units(doc)
         evidence = hits[family].get(label_id, [])
         if evidence:

@@ -23,9 +23,11 @@ class SentimentScorer:
         return softmax(self.head.logits(vectors) + self.bias)
 
     def to_sentiment(self, probs: np.ndarray) -> Sentiment:
-        named = dict(zip(self.labels, (round(float(p), 4) for p in probs)))
-        score = float(np.clip(named["positive"] - named["negative"], -1.0, 1.0))
-        return Sentiment(label=self.labels[int(np.argmax(probs))], score=round(score, 4), probs=named)
+        # Plain floats from here: numpy calls on three numbers cost more than the arithmetic.
+        values = probs.tolist()
+        named = dict(zip(self.labels, (round(p, 4) for p in values)))
+        score = min(1.0, max(-1.0, named["positive"] - named["negative"]))
+        return Sentiment(label=self.labels[values.index(max(values))], score=round(score, 4), probs=named)
 
     def score(self, vectors: np.ndarray) -> list[Sentiment]:
         return [self.to_sentiment(p) for p in self.probabilities(vectors)]

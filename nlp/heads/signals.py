@@ -50,19 +50,24 @@ class SignalsComponent:
                 if stage.id == STAGE_SIGNALS[signal_id] and stage.score > score:
                     score, evidence = stage.score, evidence + stage.evidence
         if signal_id in POLARITY_SIGNALS:
-            polarity = POLARITY_SIGNALS[signal_id]
-            spans, vectors = opinion_units(doc)
+            spans, _ = opinion_units(doc)
             if spans:
-                column = self.sentiment.labels.index(polarity)
-                probs = self.sentiment.probabilities(vectors)[:, column]
-                for index in np.flatnonzero(probs >= OPINION_FLOOR):
+                probs = self._unit_sentiment(doc)[:, self.sentiment.labels.index(POLARITY_SIGNALS[signal_id])]
+                sure = np.flatnonzero(probs >= OPINION_FLOOR)
+                for index in sure.tolist():
                     start, end = spans[index]
                     evidence.append(Evidence(start=start, end=end, text=doc.text[start:end], source="sentence"))
-                score = max(score, float(probs.max()) if (probs >= OPINION_FLOOR).any() else 0.0)
+                score = max(score, float(probs.max()) if len(sure) else 0.0)
         unique = {(e.start, e.end): e for e in evidence}  # a cue can also be a stage's evidence
         return TaggedLabel(
             id=signal_id, score=round(min(score, 1.0), 4), evidence=sorted(unique.values(), key=lambda e: e.start)
         )
+
+    def _unit_sentiment(self, doc: FeedbackDoc) -> np.ndarray:
+        """Sentiment probabilities of every opinion unit, once per doc for both polarity signals."""
+        if "unit_sentiment" not in doc.scratch:
+            doc.scratch["unit_sentiment"] = self.sentiment.probabilities(opinion_units(doc)[1])
+        return doc.scratch["unit_sentiment"]
 
     def versions(self) -> dict[str, str]:
         return {"signals": f"rules@{self.taxonomy.name}-{self.taxonomy.version}"}
@@ -70,14 +75,9 @@ class SignalsComponent:
 
 def matches(condition: RuleCondition, result: Result, text: str) -> bool:
     """All keys of a rule must hold; a list key holds when any of its values is present."""
-    present = {
-        "stages": {t.id for t in result.stages},
-        "touchpoints": {t.id for t in result.touchpoints},
-        "signals": {t.id for t in result.signals},
-    }
-    for key, found in present.items():
+    for key in ("stages", "touchpoints", "signals"):
         wanted = getattr(condition, key)
-        if wanted and not found & set(wanted):
+        if wanted and not any(tag.id in wanted for tag in getattr(result, key)):
             return False
     if condition.sentiment and (result.sentiment is None or result.sentiment.label != condition.sentiment):
         return False

@@ -63,7 +63,7 @@ class TopicsComponent:
         loaded, topics = self._state
         ids, similarity = loaded.index.assign(np.stack([d.vector for d in docs]))
         for doc, topic_id, score in zip(docs, ids.tolist(), similarity.tolist()):
-            probability = round(float(np.clip(score, 0.0, 1.0)), 4)
+            probability = round(min(1.0, max(0.0, score)), 4)
             if topic_id == OUTLIER:
                 doc.result.topic = Topic(id=OUTLIER, label=OUTLIER_LABEL, keywords=[], probability=probability)
             else:
