@@ -1,6 +1,6 @@
 """Throughput (texts/s) and peak RSS of voc-lens beside its peers, side by side in one run.
 
-    python bench/throughput.py [--texts 1000] [--threads 2]
+    python bench/throughput.py [--texts 1000] [--threads 2] [--paired 5]
 
 Each system runs in its own subprocess so its peak RSS is its own. Texts are the bundled sample
 export's comments, repeated to --texts. Systems:
@@ -12,6 +12,10 @@ export's comments, repeated to --texts. Systems:
   textblob  TextBlob polarity (lexicon)
   naive     one transformers text-classification pipeline per task, each re-encoding the text
             (heads untrained: this measures the cost of the naive design, not its accuracy)
+
+Each row above runs at its own time, so on a shared CPU their ratio also measures how the load
+changed in between. --paired N adds the ratio that holds there: encoder and voc-lens timed in one
+process, N rounds, in alternating order, so both see the same load; the median round counts.
 """
 
 from __future__ import annotations
@@ -51,19 +55,7 @@ def build(system: str, threads: int):
         analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
         if system == "voc-lens":
             return analyzer.analyze, len(analyzer.components)
-        nlp = analyzer.resources.nlp
-        from nlp.sentences import sentence_spans
-
-        def encode_only(texts: list[str]) -> None:
-            # Same batches as the Analyzer, so the two rows differ only by the components.
-            size = analyzer.config.batch_size
-            for start in range(0, len(texts), size):
-                batch = texts[start : start + size]
-                spans = [sentence_spans(d) for d in nlp.pipe(batch)]
-                isolate = [s if system == "encoder" and len(s) > 1 else [] for s in spans]
-                analyzer.encoder.encode(batch, spans, isolate)
-
-        return encode_only, 0
+        return encoder_pass(analyzer, isolate_sentences=system == "encoder"), 0
     if system == "vader":
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -76,6 +68,22 @@ def build(system: str, threads: int):
     if system == "naive":
         return naive_pipelines(), 0
     raise ValueError(system)
+
+
+def encoder_pass(analyzer, isolate_sentences: bool):
+    """The Analyzer's encoder pass with no components: same sentence splitting, same batches."""
+    from nlp.sentences import sentence_spans
+
+    def encode_only(texts: list[str]) -> None:
+        # Same batches as the Analyzer, so encoder and voc-lens differ only by the components.
+        size = analyzer.config.batch_size
+        for start in range(0, len(texts), size):
+            batch = texts[start : start + size]
+            spans = [sentence_spans(d) for d in analyzer.resources.nlp.pipe(batch)]
+            isolate = [s if isolate_sentences and len(s) > 1 else [] for s in spans]
+            analyzer.encoder.encode(batch, spans, isolate)
+
+    return encode_only
 
 
 def naive_pipelines():
@@ -106,32 +114,84 @@ def measure(system: str, count: int, threads: int) -> dict:
     started = time.perf_counter()
     run(texts)
     seconds = time.perf_counter() - started
-    return {"system": system, "texts": count, "seconds": round(seconds, 2), "texts_per_s": round(count / seconds, 1),
-            "peak_rss_mib": round(peak_rss_mib(), 0)}
+    return {
+        "system": system,
+        "texts": count,
+        "seconds": round(seconds, 2),
+        "texts_per_s": round(count / seconds, 1),
+        "peak_rss_mib": round(peak_rss_mib(), 0),
+    }
+
+
+def measure_paired(count: int, threads: int, rounds: int) -> dict:
+    """encoder and voc-lens alternately on one loaded Analyzer (see the module docstring)."""
+    import statistics
+
+    import torch
+
+    from nlp.analyzer import Analyzer, AnalyzerConfig
+
+    torch.set_num_threads(threads)
+    texts = load_texts(count)
+    analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
+    runs = {"encoder": encoder_pass(analyzer, isolate_sentences=True), "voc-lens": analyzer.analyze}
+    for run in runs.values():
+        run(texts[:32])  # warm-up
+    seconds: dict[str, list[float]] = {name: [] for name in runs}
+    for round_index in range(rounds):
+        for name in runs if round_index % 2 == 0 else reversed(runs):
+            started = time.perf_counter()
+            runs[name](texts)
+            seconds[name].append(time.perf_counter() - started)
+    ratios = [full / encoder for full, encoder in zip(seconds["voc-lens"], seconds["encoder"])]
+    return {
+        "system": "paired",
+        "texts": count,
+        "rounds": rounds,
+        "encoder_texts_per_s": round(count / statistics.median(seconds["encoder"]), 1),
+        "voc_lens_texts_per_s": round(count / statistics.median(seconds["voc-lens"]), 1),
+        "ratio_median": round(statistics.median(ratios), 3),
+        "ratio_min": round(min(ratios), 3),
+        "ratio_max": round(max(ratios), 3),
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--texts", type=int, default=1000)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--only", choices=SYSTEMS, help="measure one system in this process (internal)")
+    parser.add_argument("--only", choices=[*SYSTEMS, "paired"], help="measure one system in this process (internal)")
     parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--paired", type=int, default=0, metavar="ROUNDS", help="also the same-process ratio")
     args = parser.parse_args()
+    if args.only == "paired":
+        print(json.dumps(measure_paired(args.texts, args.threads, args.paired)))
+        return
     if args.only:
         print(json.dumps(measure(args.only, args.texts, args.threads)))
         return
-    rows = []
-    for system in args.systems.split(","):
-        out = subprocess.run(
-            [sys.executable, __file__, "--only", system, "--texts", str(args.texts), "--threads", str(args.threads)],
-            capture_output=True, text=True, check=True,
-        )
-        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
-        print(f"measured {system}", file=sys.stderr)
+    rows = [run_alone(system, args) for system in args.systems.split(",") if system]
     print_table(rows)
+    if args.paired:
+        paired = run_alone("paired", args)
+        print(
+            f"paired, {paired['rounds']} rounds in one process: encoder {paired['encoder_texts_per_s']} texts/s, "
+            f"voc-lens {paired['voc_lens_texts_per_s']} texts/s; full analysis costs {paired['ratio_median']:.2f}x "
+            f"the encoder pass (rounds {paired['ratio_min']:.2f}-{paired['ratio_max']:.2f})"
+        )
+
+
+def run_alone(system: str, args: argparse.Namespace) -> dict:
+    """One measurement in a fresh subprocess, so its peak RSS is its own."""
+    command = [sys.executable, __file__, "--only", system, "--texts", str(args.texts), "--threads", str(args.threads)]
+    out = subprocess.run([*command, "--paired", str(args.paired)], capture_output=True, text=True, check=True)
+    print(f"measured {system}", file=sys.stderr)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def print_table(rows: list[dict]) -> None:
+    if not rows:
+        return
     by_name = {r["system"]: r for r in rows}
     reference = by_name.get("voc-lens")
     encoder = by_name.get("encoder")
