@@ -273,11 +273,24 @@ def train_journey_command(
     data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl.")] = Path("corpora/journey"),
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default corpora/taxonomy).")] = None,
 ) -> None:
-    """Fit the stage, touchpoint and value-dimension heads on the shared encoder (minutes on a CPU)."""
-    from nlp.taxonomy import DEFAULT_TAXONOMY
-    from nlp.train.journey import train_journey
+    """Fit the stage, touchpoint and value-dimension heads on the shared encoder (minutes on a CPU).
 
-    console.print(f"journey heads written to {train_journey(out, data, taxonomy or DEFAULT_TAXONOMY)}")
+    Prints the dev figures of the same procedure run on the train file alone, and the
+    cross-validated figures of the shipped heads (fitted on train + dev)."""
+    from nlp.taxonomy import DEFAULT_TAXONOMY
+    from nlp.train.journey import LEARNED_FAMILIES, train_journey
+
+    config = train_journey(out, data, taxonomy or DEFAULT_TAXONOMY)
+    table = Table(title=f"journey heads ({config['data']['train']} train + {config['data']['dev']} dev texts)")
+    for column in ("family", "dev macro-F1 (train-only fit)", "dev rules-only", "5-fold CV macro-F1", "decisions"):
+        table.add_column(column)
+    for family in LEARNED_FAMILIES:
+        check, modes = config["dev_check"][family], config["decision"][family]
+        decisions = ", ".join(f"{modes.count(mode)} {mode}" for mode in sorted(set(modes)))
+        cv = config["cv_macro_f1"][family]
+        table.add_row(family, f"{check['macro_f1']}", f"{check['rules_only_macro_f1']}", f"{cv}", decisions)
+    console.print(table)
+    console.print(f"journey heads written to {out}")
 
 
 @eval_app.command("journey")

@@ -2,8 +2,10 @@
 
 A learned multi-label head per family reads the shared document vector plus the family's cue
 indicators (did any cue of label k match?), so the matcher's precision and the encoder's recall
-meet in one calibrated probability. Every reported label carries evidence: its matched cues, or,
-when the decision is learned only, the sentence or clause that scores highest for it.
+meet in one calibrated probability. Each label then decides by that probability, by its cues
+alone, or by either, whichever training found best on held-out rows. Every reported label carries
+evidence: its matched cues, or, when the decision is learned only, the sentence or clause that
+scores highest for it.
 
 When a custom taxonomy's labels differ from the trained heads, that family falls back to the
 cues alone (score 1 - 0.5^hits) until heads are retrained with ``voc train journey``.
@@ -29,8 +31,9 @@ log = logging.getLogger(__name__)
 
 LEARNED_FAMILIES = ("stages", "touchpoints", "value_dimensions")
 # Cue indicators enter the heads scaled up, so L2 regularisation, which must stay strong on the
-# 384 vector dimensions, does not also shrink the few cue weights (chosen on the dev file).
+# 384 vector dimensions, does not also shrink the few cue weights (chosen by cross-validation).
 CUE_WEIGHT = 3.0
+DECISION_MODES = ("learned", "cues", "union")
 
 
 def head_features(vectors: np.ndarray, indicators: np.ndarray) -> np.ndarray:
@@ -38,11 +41,21 @@ def head_features(vectors: np.ndarray, indicators: np.ndarray) -> np.ndarray:
 
 
 class FamilyModel:
-    """The trained head and thresholds of one family, or cue-only scoring when absent."""
+    """The trained head of one family with a decision rule per label, or cue-only scoring when absent.
 
-    def __init__(self, head: LinearHead | None, thresholds: np.ndarray | None) -> None:
+    Per label, training chose on held-out rows whichever decides best: the head's probability over
+    its threshold ("learned"), any cue match ("cues"), or either of the two ("union"). The matcher
+    wins where its phrases are precise and the encoder adds little (most channel touchpoints).
+    """
+
+    def __init__(self, head: LinearHead | None, thresholds: np.ndarray | None, modes: list[str] | None = None):
         self.head = head
         self.thresholds = thresholds
+        width = 0 if thresholds is None else len(thresholds)
+        self.modes = np.asarray(modes if modes is not None else ["learned"] * width)
+        unknown = set(self.modes.tolist()) - set(DECISION_MODES)
+        if unknown:
+            raise ValueError(f"unknown decision modes {sorted(unknown)}; expected {DECISION_MODES}")
 
     @property
     def learned(self) -> bool:
@@ -50,11 +63,26 @@ class FamilyModel:
 
     def probabilities(self, vectors: np.ndarray, indicators: np.ndarray, hit_counts: np.ndarray) -> np.ndarray:
         if self.head is None:
-            return 1.0 - 0.5**hit_counts
+            return cue_scores(hit_counts)
         return sigmoid(self.head.logits(head_features(vectors, indicators)))
 
-    def chosen(self, probs: np.ndarray) -> np.ndarray:
-        return probs >= (self.thresholds if self.thresholds is not None else 0.5)
+    def decide(self, probs: np.ndarray, hit_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(reported score, chosen) per row and label, following each label's decision mode."""
+        if self.head is None:
+            return probs, probs >= 0.5
+        hit = hit_counts > 0
+        by_head = probs >= self.thresholds
+        use_cues, union = self.modes == "cues", self.modes == "union"
+        chosen = np.where(use_cues, hit, np.where(union, by_head | hit, by_head))
+        # A label chosen for its cues reports the cue score, so its score never sits below the cut.
+        cue_decided = use_cues | (union & hit & ~by_head)
+        scores = np.where(cue_decided, cue_scores(hit_counts), probs)
+        return scores, chosen
+
+
+def cue_scores(hit_counts: np.ndarray) -> np.ndarray:
+    """Cue-only score: 0.5 for one matched cue, rising towards 1 with more."""
+    return 1.0 - 0.5**hit_counts
 
 
 def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, FamilyModel]:
@@ -66,7 +94,9 @@ def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, 
         trained_labels = config.get("labels", {}).get(family)
         if trained_labels == taxonomy.ids(family) and family in heads:
             thresholds = np.asarray(config["thresholds"][family], dtype=np.float32)
-            models[family] = FamilyModel(heads[family], thresholds)
+            # Heads trained before per-label decision modes decide by threshold alone.
+            modes = config.get("decision", {}).get(family)
+            models[family] = FamilyModel(heads[family], thresholds, modes)
         else:
             if trained_labels is not None:
                 log.warning("taxonomy %s labels differ from the trained heads: cue-only scoring", family)
@@ -97,12 +127,12 @@ class JourneyComponent:
             model = self.models[family]
             counts = np.stack([self.matcher.hit_counts(h, family) for h in hits])
             indicators = (counts > 0).astype(np.float32)
-            probs = model.probabilities(vectors, indicators, counts)
+            scores, chosen = model.decide(model.probabilities(vectors, indicators, counts), counts)
             # One nonzero over the batch instead of one per document.
-            chosen_rows, chosen_columns = np.nonzero(model.chosen(probs))
+            chosen_rows, chosen_columns = np.nonzero(chosen)
             labels: list[list[TaggedLabel]] = [[] for _ in docs]
             for row, column in zip(chosen_rows.tolist(), chosen_columns.tolist()):
-                labels[row].append(self._tag(docs[row], hits[row], family, column, float(probs[row, column])))
+                labels[row].append(self._tag(docs[row], hits[row], family, column, float(scores[row, column])))
             for doc, doc_labels in zip(docs, labels):
                 setattr(doc.result, family, sorted(doc_labels, key=lambda t: -t.score))
 
