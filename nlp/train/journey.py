@@ -124,7 +124,7 @@ def fit_family(x: np.ndarray, y: np.ndarray, hit: np.ndarray) -> FamilyFit:
 def _fit(x: np.ndarray, y: np.ndarray, c: float) -> LinearHead:
     weights, biases = [], []
     # These problems are small: BLAS threads only add synchronisation, which made the fits 28x
-    # slower on a busy 2-core machine (threadpoolctl ships with scikit-learn).
+    # slower on a busy 2-core machine.
     with threadpool_limits(1):
         for column in range(y.shape[1]):
             model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
