@@ -251,6 +251,21 @@ def train_calibrate(
     console.print(f"model written to {calibrate(run, out, version=version)}")
 
 
+@train_app.command("topic-space")
+def train_topic_space_command(
+    model_dir: Annotated[Path, typer.Option(help="Model folder with the adapter.")] = Path("models/voc-multitask"),
+    per_corpus: Annotated[int, typer.Option(help="Unlabelled texts sampled from each training split.")] = 2000,
+    seed: int = 13,
+) -> None:
+    """Fit the linear map topics apply to adapted vectors to recover the base encoder's (minutes on a CPU)."""
+    from nlp.train.topic_space import TOPIC_SPACE_FILE, train_topic_space
+
+    logging.getLogger().setLevel(logging.INFO)
+    summary = train_topic_space(model_dir, per_corpus, seed)
+    console.print_json(json.dumps(summary))
+    console.print(f"topic space written to {model_dir / TOPIC_SPACE_FILE}; refit topic models on it")
+
+
 @eval_app.command("multitask")
 def eval_multitask(
     model_dir: ModelDirOption = None,

@@ -15,12 +15,15 @@ import pytest
 from typer.testing import CliRunner
 
 from nlp.cli import app
+from nlp.encoder import Encoded
 from nlp.heads.base import FeedbackDoc, get_factory
+from nlp.heads.linear import save_heads
 from nlp.schema import Result
 from nlp.topics.assign import centroid_rows
 from nlp.topics.component import OUTLIER_LABEL, TopicsComponent
 from nlp.topics.data import Corpus
-from nlp.topics.embeddings import normalize_rows
+from nlp.topics.embeddings import normalize_rows, project_embedder
+from nlp.topics.space import TOPIC_SPACE_FILE, TopicSpace, load_topic_space
 from nlp.topics.store import MODEL_SUBDIR, TABLE_FILE, load_bertopic, load_folder
 from nlp.topics.train import TopicParams, build_stages, fit_topics, fit_with_floor, train_model, update_model
 
@@ -179,6 +182,39 @@ def test_component_assigns_topics_from_vectors_only(trained):
     assert (outlier.id, outlier.label) == (-1, OUTLIER_LABEL)
     assert [row["id"] for row in component.topic_table()] == [row["id"] for row in load_folder(trained).table]
     assert component.versions()["topics"].startswith("three@")
+
+
+class RawEncoder:
+    """Stands in for the transformer: hands back fixed document vectors."""
+
+    def __init__(self, vectors: dict[str, np.ndarray]) -> None:
+        self.vectors = vectors
+
+    def encode(self, texts: list[str]) -> list[Encoded]:
+        return [Encoded(self.vectors[t], np.zeros((0, DIM), dtype=np.float32), 1) for t in texts]
+
+
+def test_component_and_embedder_project_through_the_same_topic_space(trained, tmp_path, monkeypatch):
+    """Raw vectors are a permutation of the fitted space; both paths must undo it the same way."""
+    permutation = np.eye(DIM, dtype=np.float32)[np.random.default_rng(2).permutation(DIM)]
+    bundle = tmp_path / "bundle"
+    bundle.mkdir()
+    (bundle / "config.json").write_text(json.dumps({"name": "fake-bundle", "version": "0"}))
+    save_heads(bundle / "heads.safetensors", {})
+    TopicSpace(permutation, np.zeros(DIM)).save(bundle / TOPIC_SPACE_FILE)
+    texts = ["card arrived courier", "refund money credited", "app login crash"]
+    raw = FakeEmbedder().embed(texts) @ permutation  # the space maps raw @ P.T back to the fitted vectors
+    monkeypatch.setenv("VOC_CACHE", str(tmp_path / "cache"))
+    embedder = project_embedder(bundle)
+    embedder.inner.inner._encoder = RawEncoder(dict(zip(texts, raw)))  # the transformer under cache and map
+    space = load_topic_space(bundle)
+    component = TopicsComponent(trained, embedder.identity, space)
+    docs = feedback_docs(raw)
+    component(docs)
+    ids, similarity = load_folder(trained).index.assign(embedder.embed(texts))
+    assert [d.result.topic.id for d in docs] == ids.tolist() and len(set(ids.tolist())) == 3
+    assert [d.result.topic.probability for d in docs] == [round(min(1.0, s), 4) for s in similarity.tolist()]
+    assert embedder.identity["topic_space_sha256"] == space.sha256 and space.sha256[:12] in embedder.version
 
 
 def test_component_reload_picks_up_a_retrained_folder(tmp_path):

@@ -15,7 +15,9 @@ from nlp.topics.data import DEFAULT_TAXONOMY, FALLBACK_SEED_TOPICS, read_export,
 from nlp.topics.embeddings import CachedEmbedder, content_key, normalize_rows
 from nlp.topics.evaluate import CARD_END, CARD_START, npmi_coherence, topic_diversity, write_card_section
 from nlp.topics.over_time import topics_over_time
+from nlp.topics.space import TopicSpace, load_topic_space
 from nlp.topics.store import label_from_keywords
+from nlp.train.topic_space import choose_alpha, fit_ridge, mean_cosine
 
 
 def test_index_assigns_nearest_centroid_and_outlier_below_floor():
@@ -137,3 +139,31 @@ def test_labels_skip_inflections_of_chosen_keywords():
     assert label_from_keywords(["refund", "refunded", "item", "currency", "currencies"]) == "refund, item, currency"
     assert label_from_keywords(["transfer", "transaction", "pin"]) == "transfer, transaction, pin"
     assert label_from_keywords([]) == "unlabelled"
+
+
+def test_ridge_recovers_a_known_linear_map():
+    rng = np.random.default_rng(3)
+    weight, bias = rng.normal(size=(6, 8)), rng.normal(size=6)
+    inputs = rng.normal(size=(400, 8))
+    space = fit_ridge(inputs, inputs @ weight.T + bias, alpha=1e-6)
+    np.testing.assert_allclose(space.weight, weight, atol=1e-4)
+    np.testing.assert_allclose(space.bias, bias, atol=1e-4)
+
+
+def test_alpha_is_chosen_on_the_held_out_rows():
+    rng = np.random.default_rng(4)
+    inputs = rng.normal(size=(300, 5))
+    targets = inputs @ rng.normal(size=(5, 5)) + 0.01 * rng.normal(size=(300, 5))
+    held_out = np.arange(300) % 5 == 0
+    alpha, scores = choose_alpha(inputs, targets, held_out, alphas=(0.01, 1e4))
+    assert alpha == 0.01 and scores["0.01"] > scores["10000.0"]
+    assert mean_cosine(targets, targets) == pytest.approx(1.0)
+
+
+def test_topic_space_round_trips_and_names_its_file_hash(tmp_path):
+    space = TopicSpace(np.arange(12.0).reshape(3, 4), np.array([1.0, 2.0, 3.0]))
+    space.save(tmp_path / "topic_space.safetensors")
+    loaded = load_topic_space(tmp_path)
+    vectors = np.random.default_rng(5).normal(size=(7, 4))
+    np.testing.assert_array_equal(loaded.project(vectors), space.project(vectors))
+    assert len(loaded.sha256) == 64 and load_topic_space(tmp_path / "elsewhere") is None

@@ -1,11 +1,13 @@
 """Document vectors for topic modelling: the Analyzer's own encoder pass, cached on disk.
 
-Topics are fitted on exactly the vectors the Analyzer produces at inference (``Encoded.doc``,
-mean-pooled). Embedders return them as they are; the fit L2-normalises them, once, in one place
+Topics are fitted on exactly the vectors the topics component reads at inference: ``Encoded.doc``,
+mean-pooled, mapped through the bundle's topic space when it ships one (``nlp.topics.space``).
+Embedders return them as they are; the fit L2-normalises them, once, in one place
 (renormalising float32 unit vectors changes their last bits, and UMAP amplifies that into other
 topics). Encoding is the slow part of a fit, so vectors are cached under
 ``.cache/voc-lens/embeddings/`` keyed by a hash of the encoder identity and the texts: a refit
-with other clustering parameters never re-encodes.
+with other clustering parameters never re-encodes. The cache holds the encoder's own vectors and
+the topic space is applied after it, so a refitted map never re-encodes either.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 from nlp.bundle import REPO_ROOT, models_root
+from nlp.topics.space import TopicSpace, load_topic_space
 
 if TYPE_CHECKING:
     from nlp.encoder import Encoder
@@ -61,6 +64,7 @@ class EncoderEmbedder:
         from nlp.encoder import file_sha256
 
         bundle = ModelBundle.load(model_dir or models_root() / "voc-multitask")
+        self.bundle_path = bundle.path
         self.adapter_dir = bundle.adapter_dir
         adapter_sha = file_sha256(self.adapter_dir / "adapter_model.safetensors") if self.adapter_dir else "none"
         self.max_tokens = max_tokens
@@ -125,6 +129,23 @@ class CachedEmbedder:
         return vectors
 
 
-def project_embedder(model_dir: Path | None = None) -> CachedEmbedder:
-    """The default for training and evaluation: the project encoder behind the disk cache."""
-    return CachedEmbedder(EncoderEmbedder(model_dir))
+class TopicSpaceEmbedder:
+    """Maps another embedder's vectors through a topic space; its identity names the map's hash."""
+
+    def __init__(self, inner: Embedder, space: TopicSpace) -> None:
+        self.inner = inner
+        self.space = space
+        self.identity = {**inner.identity, "topic_space_sha256": space.sha256}
+        self.version = f"{inner.version}+space:{space.sha256[:12]}"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        vectors = self.inner.embed(texts)
+        return self.space.project(vectors) if len(vectors) else vectors
+
+
+def project_embedder(model_dir: Path | None = None) -> Embedder:
+    """The default for training and evaluation: the project encoder behind the disk cache, in topic space."""
+    encoder = EncoderEmbedder(model_dir)
+    cached = CachedEmbedder(encoder)
+    space = load_topic_space(encoder.bundle_path)
+    return TopicSpaceEmbedder(cached, space) if space is not None else cached
