@@ -47,6 +47,7 @@ train: install
 		--lr 2e-4 --head-lr 1e-3 --emotion-weight 5 --goemotions-rows 15000 --sst2-rows 2000
 	$(BIN)/voc train calibrate runs/multitask-v3 --out models/voc-multitask --version 1.1.0
 	$(BIN)/voc train topic-space --model-dir models/voc-multitask
+	$(BIN)/voc train journey --out models/voc-journey
 	$(BIN)/voc topics train ../shared/corpora/banking77/train.csv --text-col text --min-topic-size 30 -o models/topics/default
 
 eval: install
