@@ -86,7 +86,7 @@ def _tag_engine(engine: TagEngineName, workers: int, shards: Path | None, shard_
 
 @app.command()
 def tag(
-    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Export: .csv .tsv .xlsx .jsonl .parquet")],
+    input_path: Annotated[Path, typer.Argument(metavar="INPUT", help="Export file or folder of shards.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="Tagged file to write (format from extension).")],
     text_col: Annotated[list[str], typer.Option(help="Text column; repeat to join several with a newline.")],
     id_col: Annotated[str | None, typer.Option(help="Id column (copied into each result and the errors file).")] = None,

@@ -199,3 +199,33 @@ def test_a_recorded_part_whose_file_is_gone_is_redone(tmp_path: Path) -> None:
     tag_file(run, lambda: analyzer)
     assert sum(len(batch) for batch in analyzer.batches) == 23 - 5
     assert read_table(run.output)["id"].tolist() == [f"R{n:03d}" for n in range(1, 24)]
+
+
+def test_a_folder_of_shards_tags_like_the_one_file(tmp_path: Path) -> None:
+    whole = write_input(tmp_path / "whole.csv", rows=23)
+    table = read_table(whole)
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    (shards / "_SUCCESS").write_text("")  # a writer's marker file, not data
+    for number, start in enumerate(range(0, 23, 10)):
+        FORMATS["parquet"].write_part(table.iloc[start : start + 10], shards / f"part-{number:05d}.parquet")
+    tag_file(options(tmp_path, whole, "from_file.csv"), StubAnalyzer)
+    summary = tag_file(options(tmp_path, shards, "from_shards.csv"), StubAnalyzer)
+    assert summary.rows == 23
+    assert (tmp_path / "from_shards.csv").read_bytes() == (tmp_path / "from_file.csv").read_bytes()
+
+
+def test_shards_must_share_one_format_and_the_same_columns(tmp_path: Path) -> None:
+    table = read_table(write_input(tmp_path / "whole.csv", rows=4))
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    FORMATS["csv"].write_part(table, mixed / "a.csv")
+    FORMATS["parquet"].write_part(table, mixed / "b.parquet")
+    with pytest.raises(TableError, match="one format"):
+        tag_file(options(tmp_path, mixed), StubAnalyzer)
+    renamed = tmp_path / "renamed"
+    renamed.mkdir()
+    FORMATS["parquet"].write_part(table, renamed / "a.parquet")
+    FORMATS["parquet"].write_part(table.rename(columns={"title": "heading"}), renamed / "b.parquet")
+    with pytest.raises(TableError, match=r"shard b\.parquet has columns"):
+        tag_file(options(tmp_path, renamed, "renamed.csv"), StubAnalyzer)

@@ -52,8 +52,17 @@ def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
 
 
 def input_fingerprint(path: Path) -> dict[str, Any]:
+    """Path, size and modification time; for a folder of shards, those of every file in it."""
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if p.is_file())
+        return {"path": str(path.resolve()), "files": [[p.name, *_size_and_time(p)] for p in files]}
+    size, mtime_ns = _size_and_time(path)
+    return {"path": str(path.resolve()), "size": size, "mtime_ns": mtime_ns}
+
+
+def _size_and_time(path: Path) -> tuple[int, int]:
     stat = path.stat()
-    return {"path": str(path.resolve()), "size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
+    return stat.st_size, stat.st_mtime_ns
 
 
 def refuse_fresh_start(output: Path, resume: bool) -> None:

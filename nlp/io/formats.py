@@ -36,8 +36,18 @@ EXTENSIONS = {
 }
 
 
+def shard_files(folder: Path) -> list[Path]:
+    """A folder's data files in name order; markers and hidden files (``_SUCCESS``, ``.crc``) are skipped."""
+    return sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(("_", ".")))
+
+
 def resolve_format(path: Path, name: str | None = None) -> TableFormat:
-    """The named format, or the one the file's extension says."""
+    """The named format, or the one the file's extension says (for a folder of shards: its files')."""
+    if path.is_dir() and name is None:
+        suffixes = {EXTENSIONS.get(shard.suffix.lower(), shard.suffix) for shard in shard_files(path)}
+        if len(suffixes) != 1:
+            raise TableError(f"{path} must hold shards of one format; found {sorted(suffixes) or 'no files'}")
+        name = suffixes.pop()
     key = name or EXTENSIONS.get(path.suffix.lower())
     if key is None:
         raise TableError(f"cannot tell the format of {path.name} from its extension; name it ({', '.join(FORMATS)})")
@@ -58,12 +68,42 @@ class Chunk:
         return range(self.first_row, self.first_row + len(self.frame))
 
 
+class ShardedReader:
+    """A folder of shards (Spark, Ray or Hive output: part-00000.parquet, ...) read as one table, in
+    file-name order; every shard must have the first one's columns."""
+
+    def __init__(self, shards: list[Path], table_format: TableFormat) -> None:
+        if not shards:
+            raise TableError("the folder holds no data files")
+        self.shards, self.format = shards, table_format
+        self.columns = _clean_columns(table_format.open(shards[0]).columns)
+
+    def rows(self) -> Iterator[RawRow]:
+        for shard in self.shards:
+            reader = self.format.open(shard)
+            if _clean_columns(reader.columns) != self.columns:
+                raise TableError(f"shard {shard.name} has columns {reader.columns}, not {self.columns} like the first")
+            yield from reader.rows()
+
+    def row_count_hint(self) -> int | None:
+        hints = [self.format.open(shard).row_count_hint() for shard in self.shards]
+        return None if None in hints else sum(hints)
+
+
+def _clean_columns(columns: list[str]) -> list[str]:
+    return [replace_undecodable(column) for column in columns]
+
+
 def open_table(path: Path, format_name: str | None = None) -> TableReader:
-    """A reader whose columns are checked: named, unique, and valid text."""
-    if not path.is_file():
-        raise TableError(f"{path} does not exist or is not a file")
-    reader = resolve_format(path, format_name).open(path)
-    reader.columns = [replace_undecodable(column) for column in reader.columns]
+    """A reader whose columns are checked: named, unique, and valid text. ``path`` is a file or a
+    folder of shards."""
+    if path.is_dir():
+        reader: TableReader = ShardedReader(shard_files(path), resolve_format(path, format_name))
+    elif path.is_file():
+        reader = resolve_format(path, format_name).open(path)
+    else:
+        raise TableError(f"{path} does not exist")
+    reader.columns = _clean_columns(reader.columns)
     duplicated = sorted(name for name, count in Counter(reader.columns).items() if count > 1)
     if duplicated:
         raise TableError(f"{path.name} has duplicate column names: {duplicated}; rename them first")
