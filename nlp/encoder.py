@@ -168,7 +168,8 @@ class Encoder:
         """
         spans = spans if spans is not None else [[] for _ in texts]
         isolate = isolate if isolate is not None else [[] for _ in texts]
-        tokenised = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+        # Long texts are cut into windows below, so the tokenizer's over-512-tokens warning is noise.
+        tokenised = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
         windows: list[list[int]] = []
         owners: list[tuple[int, int]] = []  # (text, -1 for the document or k for isolated sentence k)
         members: dict[tuple[int, int], np.ndarray] = {}
