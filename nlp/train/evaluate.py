@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import itertools
 import json
-import logging
 import random
 import shutil
 from pathlib import Path
@@ -17,20 +16,20 @@ import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
 from nlp.bundle import ModelBundle
-from nlp.encoder import BASE_MODEL_PACKAGE, BASE_MODEL_VERSION, Encoder, base_model_path, file_sha256
+from nlp.encoder import (
+    BASE_MODEL_PACKAGE,
+    BASE_MODEL_VERSION,
+    Encoder,
+    base_model_path,
+    doc_vectors,
+    file_sha256,
+)
 from nlp.heads.emotion import predict_labels
 from nlp.heads.linear import load_heads, sigmoid, softmax
 from nlp.train import corpora
 from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, POSITIVE
 
-log = logging.getLogger(__name__)
-
-
-def doc_vectors(encoder: Encoder, texts: list[str], batch: int = 256) -> np.ndarray:
-    vectors = []
-    for start in range(0, len(texts), batch):
-        vectors += [e.doc for e in encoder.encode(texts[start : start + batch])]
-    return np.stack(vectors)
+EVAL_CHUNK = 256  # texts per encoder call while calibrating and evaluating
 
 
 def choose_sentiment_bias(logits: np.ndarray, labels: np.ndarray) -> list[float]:
@@ -76,10 +75,10 @@ def calibrate(
     heads = load_heads(run_dir / "heads.safetensors")
     encoder = Encoder(run_dir / "adapter")
     val = corpora.tweeteval_sentiment("val")[:dev_rows]
-    val_logits = heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val]))
+    val_logits = heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val], EVAL_CHUNK))
     bias = choose_sentiment_bias(val_logits, np.array([e.label for e in val]))
     dev = corpora.goemotions("dev")[:dev_rows]
-    dev_probs = sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev])))
+    dev_probs = sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev], EVAL_CHUNK)))
     dev_gold = multi_hot([e.labels for e in dev], len(labels["emotion"]))
     thresholds = choose_thresholds(dev_probs, dev_gold)
     dev_metrics = {
@@ -158,7 +157,7 @@ def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
     bias = bundle.array("sentiment_bias", 0.0, 3)
 
     def sentiment_probs(texts: list[str]) -> np.ndarray:
-        return softmax(sentiment.logits(doc_vectors(encoder, texts)) + bias)
+        return softmax(sentiment.logits(doc_vectors(encoder, texts, EVAL_CHUNK)) + bias)
 
     metrics: dict[str, dict[str, float]] = {}
     test = corpora.tweeteval_sentiment("test")
@@ -189,7 +188,7 @@ def _emotion_metrics(bundle: ModelBundle, encoder: Encoder, head) -> dict[str, f
     labels = bundle.labels("emotion")
     test = corpora.goemotions("test")
     gold = multi_hot([e.labels for e in test], len(labels))
-    probs = sigmoid(head.logits(doc_vectors(encoder, [e.text for e in test])))
+    probs = sigmoid(head.logits(doc_vectors(encoder, [e.text for e in test], EVAL_CHUNK)))
     predicted = predict_labels(probs, bundle.array("emotion_thresholds", 0.5, len(labels)))
     groups = list(EKMAN_GROUPS)
     members = [[labels.index(m) for m in EKMAN_GROUPS[g]] for g in groups]
