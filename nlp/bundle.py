@@ -49,6 +49,14 @@ class ModelBundle:
         adapter = self.path / "adapter"
         return adapter if adapter.exists() else None
 
+    @property
+    def adapter_sha256(self) -> str | None:
+        """Hash of the adapter weights: what models fitted in this bundle's vector space record."""
+        from nlp.encoder import file_sha256
+
+        adapter = self.adapter_dir
+        return file_sha256(adapter / "adapter_model.safetensors") if adapter is not None else None
+
     def labels(self, task: str) -> list[str]:
         return self.config["labels"][task]
 

@@ -88,15 +88,10 @@ class TopicsComponent:
 
 
 def _encoder_identity(resources: Resources, space: TopicSpace | None) -> dict[str, Any]:
-    from nlp.encoder import file_sha256
-
-    adapter = resources.bundle.adapter_dir
-    if adapter is None:
+    adapter_sha = resources.bundle.adapter_sha256
+    if adapter_sha is None:
         return {}
-    return {
-        "adapter_sha256": file_sha256(adapter / "adapter_model.safetensors"),
-        "topic_space_sha256": space.sha256 if space else "none",
-    }
+    return {"adapter_sha256": adapter_sha, "topic_space_sha256": space.sha256 if space else "none"}
 
 
 @register("topics")

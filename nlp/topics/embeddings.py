@@ -61,12 +61,11 @@ class EncoderEmbedder:
 
     def __init__(self, model_dir: Path | None = None, max_tokens: int = 256) -> None:
         from nlp.bundle import ModelBundle
-        from nlp.encoder import file_sha256
 
         bundle = ModelBundle.load(model_dir or models_root() / "voc-multitask")
         self.bundle_path = bundle.path
         self.adapter_dir = bundle.adapter_dir
-        adapter_sha = file_sha256(self.adapter_dir / "adapter_model.safetensors") if self.adapter_dir else "none"
+        adapter_sha = bundle.adapter_sha256 or "none"
         self.max_tokens = max_tokens
         self._encoder: Encoder | None = None
         self.identity = {
