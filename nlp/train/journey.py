@@ -27,12 +27,12 @@ from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, FamilyModel, head_fe
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
+from nlp.train.evaluate import THRESHOLD_GRID, f1_per_threshold
 
 JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 MAPPINGS = REPO_ROOT / "corpora" / "mappings"
 C_GRID = (0.25, 0.5, 1.0, 2.0)
 FOLDS = 5
-THRESHOLD_GRID = np.round(np.arange(0.02, 0.96, 0.01), 2)
 
 
 @dataclass
@@ -73,13 +73,6 @@ def featurise(analyzer: Analyzer, matcher: CueMatcher, texts: list[str]) -> Feat
 
 def targets(rows: list[dict], family: str, ids: list[str]) -> np.ndarray:
     return np.array([[label in row[family] for label in ids] for row in rows], dtype=bool)
-
-
-def f1_per_threshold(scores: np.ndarray, gold: np.ndarray, grid: np.ndarray = THRESHOLD_GRID) -> np.ndarray:
-    """F1 of ``scores >= t`` against ``gold`` for every t of ``grid`` (one label)."""
-    predicted = scores[:, None] >= grid[None, :]
-    true_pos = (predicted & gold[:, None]).sum(axis=0)
-    return 2 * true_pos / np.maximum(predicted.sum(axis=0) + gold.sum(), 1)
 
 
 def choose_decisions(probs: np.ndarray, hit: np.ndarray, gold: np.ndarray) -> tuple[list[str], list[float], float]:
