@@ -214,10 +214,15 @@ def train_multitask(
     emotion_weight: Annotated[float, typer.Option(help="Weight of the GoEmotions loss next to sentiment's.")] = 1.0,
     init_from: Annotated[Path | None, typer.Option(help="Continue from the adapter and heads in this folder.")] = None,
     bucket_batches: Annotated[int, typer.Option(help="Sort rows by length within this many batches (1: off).")] = 50,
+    journey_epochs: Annotated[
+        int, typer.Option(help="Passes over the journey train file per epoch (0: no journey task).")
+    ] = 0,
+    journey_weight: Annotated[float, typer.Option(help="Weight of the journey losses next to sentiment's.")] = 1.0,
+    journey_dir: Annotated[Path, typer.Option(help="Folder with the journey train.jsonl.")] = Path("corpora/journey"),
     threads: Annotated[int | None, typer.Option(help="torch threads (default: all cores).")] = None,
     seed: int = 13,
 ) -> None:
-    """Fine-tune the shared LoRA adapter with the sentiment and emotion heads."""
+    """Fine-tune the shared LoRA adapter with the sentiment, emotion and (optionally) journey heads."""
     from nlp.train.multitask import MultitaskConfig, train
 
     logging.getLogger().setLevel(logging.INFO)
@@ -233,6 +238,9 @@ def train_multitask(
         emotion_weight=emotion_weight,
         init_from=init_from,
         bucket_batches=bucket_batches,
+        journey_epochs=journey_epochs,
+        journey_weight=journey_weight,
+        journey_dir=journey_dir,
         threads=threads,
         seed=seed,
     )

