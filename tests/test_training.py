@@ -127,3 +127,12 @@ def test_journey_batches_train_the_journey_heads_and_leave_sentiment_alone(tmp_p
     batch_loss(model, tokenizer, batches[0], config).backward()
     assert model.sentiment.weight.grad is None and model.emotion.weight.grad is None
     assert all(head.weight.grad.abs().sum() > 0 for head in model.journey.values())
+
+
+def test_run_settings_name_repository_paths_relative_to_it():
+    from nlp.bundle import REPO_ROOT
+    from nlp.train.multitask import _portable
+
+    assert _portable(REPO_ROOT / "corpora" / "taxonomy" / "default.yaml") == "corpora/taxonomy/default.yaml"
+    assert _portable(Path("runs/multitask")) == "runs/multitask"
+    assert _portable(Path("/elsewhere/data")) == "/elsewhere/data"

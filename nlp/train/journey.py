@@ -165,7 +165,7 @@ def train_journey(out_dir: Path, data_dir: Path = JOURNEY_DATA, taxonomy_path: P
     save_heads(out_dir / "heads.safetensors", heads)
     config = {
         "name": "voc-journey",
-        "version": "1.1.0",
+        "version": "1.2.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": f"pooled document vector + {CUE_WEIGHT} x cue indicators of the family",

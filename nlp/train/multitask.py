@@ -23,6 +23,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from nlp.bundle import REPO_ROOT
 from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
 from nlp.heads.linear import LinearHead, load_heads, save_heads
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
@@ -309,7 +310,12 @@ def save(model: MultitaskModel, emotion_names: list[str], config: MultitaskConfi
         for task, layer in (("sentiment", model.sentiment), ("emotion", model.emotion))
     }
     save_heads(out / "heads.safetensors", heads)
-    settings = {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
+    settings = {k: (_portable(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
     (out / "train_config.json").write_text(json.dumps(settings, indent=2))
     (out / "labels.json").write_text(json.dumps({"sentiment": SENTIMENT_LABELS, "emotion": emotion_names}, indent=2))
     return out
+
+
+def _portable(path: Path) -> str:
+    """Paths inside the repository are recorded relative to it: a model card should not name a home folder."""
+    return str(path.relative_to(REPO_ROOT)) if path.is_absolute() and path.is_relative_to(REPO_ROOT) else str(path)
