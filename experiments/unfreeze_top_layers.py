@@ -14,29 +14,20 @@ core of this project's 2-core machine (``--threads 1`` runs both arms side by si
 from __future__ import annotations
 
 import argparse
+import logging
 import random
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.metrics import f1_score, recall_score
 from torch import nn
 
 from nlp.bundle import models_root
 from nlp.encoder import load_tokenizer
-from nlp.heads.emotion import predict_labels
 from nlp.heads.linear import sigmoid
 from nlp.train import corpora
-from nlp.train.evaluate import choose_sentiment_bias, choose_thresholds, multi_hot
-from nlp.train.multitask import (
-    MultitaskConfig,
-    MultitaskModel,
-    batch_loss,
-    build_model,
-    linear_schedule,
-    make_batches,
-)
+from nlp.train.evaluate import calibrate_on_dev, multi_hot
+from nlp.train.multitask import MultitaskConfig, MultitaskModel, as_linear_head, build_model, make_batches, optimise
 
 N_LAYERS = 6  # all-MiniLM-L6-v2
 
@@ -62,21 +53,12 @@ def fine_tune(
     groups = [{"params": lora, "lr": config.lr}, {"params": heads, "lr": config.head_lr}]
     if full:
         groups.append({"params": full, "lr": full_lr})
-    optimizer = torch.optim.AdamW(groups, weight_decay=0.01)
-    scheduler = linear_schedule(optimizer, len(batches), int(len(batches) * config.warmup_share))
-    model.train()
-    started = time.time()
-    for step, batch in enumerate(batches, 1):
-        batch_loss(model, tokenizer, batch, config).backward()
-        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        scheduler.step()
-        optimizer.zero_grad()
-        if step % 100 == 0:
-            print(f"step {step}/{len(batches)} ({time.time() - started:.0f} s)", flush=True)
+    optimise(model, tokenizer, batches, torch.optim.AdamW(groups, weight_decay=0.01), config)
 
 
 def pooled_vectors(model: MultitaskModel, tokenizer, texts: list[str]) -> np.ndarray:
+    """Document vectors from the in-memory model (nlp.encoder.doc_vectors needs a saved adapter, and
+    the fully trained layers are not one)."""
     model.eval()
     out = []
     with torch.no_grad():
@@ -88,22 +70,17 @@ def pooled_vectors(model: MultitaskModel, tokenizer, texts: list[str]) -> np.nda
     return np.concatenate(out)
 
 
-def logits(layer: nn.Linear, vectors: np.ndarray) -> np.ndarray:
-    return vectors @ layer.weight.detach().numpy().T + layer.bias.detach().numpy()
-
-
 def dev_figures(model: MultitaskModel, tokenizer) -> dict[str, float]:
     val = corpora.tweeteval_sentiment("val")
-    val_logits = logits(model.sentiment, pooled_vectors(model, tokenizer, [e.text for e in val]))
-    gold = np.array([e.label for e in val])
-    bias = np.array(choose_sentiment_bias(val_logits, gold))
     dev = corpora.goemotions("dev")
-    probs = sigmoid(logits(model.emotion, pooled_vectors(model, tokenizer, [e.text for e in dev])))
-    targets = multi_hot([e.labels for e in dev], probs.shape[1])
-    predicted = predict_labels(probs, np.array(choose_thresholds(probs, targets)))
-    recall = recall_score(gold, (val_logits + bias).argmax(1), average="macro")
-    f1 = f1_score(targets, predicted, average="macro", zero_division=0)
-    return {"tweeteval_val_macro_recall": round(float(recall), 4), "goemotions_dev_macro_f1": round(float(f1), 4)}
+    emotion = as_linear_head(model.emotion)
+    _, _, figures = calibrate_on_dev(
+        as_linear_head(model.sentiment).logits(pooled_vectors(model, tokenizer, [e.text for e in val])),
+        np.array([e.label for e in val]),
+        sigmoid(emotion.logits(pooled_vectors(model, tokenizer, [e.text for e in dev]))),
+        multi_hot([e.labels for e in dev], emotion.weight.shape[0]),
+    )
+    return figures
 
 
 def main() -> None:
@@ -112,6 +89,7 @@ def main() -> None:
     parser.add_argument("--full-lr", type=float, default=3e-5, help="learning rate of the layers trained in full")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     config = MultitaskConfig(

@@ -73,6 +73,19 @@ def _rounded(metric, gold, predicted) -> float:
     return round(float(metric(gold, predicted, average="macro", zero_division=0)), 4)
 
 
+def calibrate_on_dev(
+    val_logits: np.ndarray, val_gold: np.ndarray, dev_probs: np.ndarray, dev_gold: np.ndarray
+) -> tuple[list[float], list[float], dict[str, float]]:
+    """Sentiment offsets (TweetEval val), emotion thresholds (GoEmotions dev) and the dev figures they give."""
+    bias = choose_sentiment_bias(val_logits, val_gold)
+    thresholds = choose_thresholds(dev_probs, dev_gold)
+    dev_metrics = {
+        "tweeteval_val_macro_recall": _rounded(recall_score, val_gold, (val_logits + bias).argmax(1)),
+        "goemotions_dev_macro_f1": _rounded(f1_score, dev_gold, predict_labels(dev_probs, np.array(thresholds))),
+    }
+    return bias, thresholds, dev_metrics
+
+
 def calibrate(
     run_dir: Path, out_dir: Path, name: str = "voc-multitask", version: str = "1.0.0", dev_rows: int | None = None
 ) -> Path:
@@ -83,16 +96,13 @@ def calibrate(
     heads = load_heads(run_dir / "heads.safetensors")
     encoder = Encoder(run_dir / "adapter")
     val = corpora.tweeteval_sentiment("val")[:dev_rows]
-    val_logits = heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val], EVAL_CHUNK))
-    bias = choose_sentiment_bias(val_logits, np.array([e.label for e in val]))
     dev = corpora.goemotions("dev")[:dev_rows]
-    dev_probs = sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev], EVAL_CHUNK)))
-    dev_gold = multi_hot([e.labels for e in dev], len(labels["emotion"]))
-    thresholds = choose_thresholds(dev_probs, dev_gold)
-    dev_metrics = {
-        "tweeteval_val_macro_recall": _rounded(recall_score, [e.label for e in val], (val_logits + bias).argmax(1)),
-        "goemotions_dev_macro_f1": _rounded(f1_score, dev_gold, predict_labels(dev_probs, np.array(thresholds))),
-    }
+    bias, thresholds, dev_metrics = calibrate_on_dev(
+        heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in val], EVAL_CHUNK)),
+        np.array([e.label for e in val]),
+        sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev], EVAL_CHUNK))),
+        multi_hot([e.labels for e in dev], len(labels["emotion"])),
+    )
     config = {
         "name": name,
         "version": version,

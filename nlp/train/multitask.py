@@ -275,7 +275,6 @@ def train(config: MultitaskConfig) -> Path:
         [{"params": adapter_params, "lr": config.lr}, {"params": head_params, "lr": config.head_lr}],
         weight_decay=0.01,
     )
-    scheduler = linear_schedule(optimizer, len(batches), int(len(batches) * config.warmup_share))
     log.info(
         "training on %d sentiment + %d emotion + %d journey rows (x%d), %d batches",
         len(sentiment),
@@ -284,6 +283,15 @@ def train(config: MultitaskConfig) -> Path:
         config.journey_epochs,
         len(batches),
     )
+    optimise(model, tokenizer, batches, optimizer, config)
+    return save(model, names, config)
+
+
+def optimise(
+    model: MultitaskModel, tokenizer, batches: list[Batch], optimizer: torch.optim.Optimizer, config: MultitaskConfig
+) -> None:
+    """One step per batch: summed task losses, gradients clipped to norm 1, linear warm-up then decay."""
+    scheduler = linear_schedule(optimizer, len(batches), int(len(batches) * config.warmup_share))
     model.train()
     started, running = time.time(), 0.0
     for step, batch in enumerate(batches, 1):
@@ -298,7 +306,6 @@ def train(config: MultitaskConfig) -> Path:
             rate = step * config.batch_size / (time.time() - started)
             log.info("step %d/%d loss %.4f (%.0f texts/s)", step, len(batches), running / config.log_every, rate)
             running = 0.0
-    return save(model, names, config)
 
 
 def save(model: MultitaskModel, emotion_names: list[str], config: MultitaskConfig) -> Path:
@@ -306,14 +313,18 @@ def save(model: MultitaskModel, emotion_names: list[str], config: MultitaskConfi
     out.mkdir(parents=True, exist_ok=True)
     model.encoder.save_pretrained(str(out / "adapter"))
     heads = {
-        task: LinearHead(layer.weight.detach().numpy(), layer.bias.detach().numpy())
-        for task, layer in (("sentiment", model.sentiment), ("emotion", model.emotion))
+        task: as_linear_head(layer) for task, layer in (("sentiment", model.sentiment), ("emotion", model.emotion))
     }
     save_heads(out / "heads.safetensors", heads)
     settings = {k: (_portable(v) if isinstance(v, Path) else v) for k, v in asdict(config).items()}
     (out / "train_config.json").write_text(json.dumps(settings, indent=2))
     (out / "labels.json").write_text(json.dumps({"sentiment": SENTIMENT_LABELS, "emotion": emotion_names}, indent=2))
     return out
+
+
+def as_linear_head(layer: nn.Linear) -> LinearHead:
+    """A trained torch layer as the numpy head inference uses."""
+    return LinearHead(layer.weight.detach().numpy(), layer.bias.detach().numpy())
 
 
 def _portable(path: Path) -> str:
