@@ -98,6 +98,7 @@ def main() -> None:
         lr=2e-4,
         head_lr=1e-3,
         emotion_weight=5.0,
+        spell_symbols=False,  # as 1.2.0, which it continues, was trained
     )
     tokenizer = load_tokenizer()
     model = build_model(config, len(corpora.goemotions_labels()), tokenizer)

@@ -50,6 +50,12 @@ class ModelBundle:
         return adapter if adapter.exists() else None
 
     @property
+    def spell_symbols(self) -> bool:
+        """Whether the encoder was trained reading emoji as their names (nlp.symbols); 1.2.0 and
+        earlier were not, and read them as [UNK]."""
+        return bool(self.config.get("preprocessing", {}).get("spell_symbols", False))
+
+    @property
     def adapter_sha256(self) -> str | None:
         """Hash of the adapter weights: what models fitted in this bundle's vector space record."""
         from nlp.encoder import file_sha256

@@ -207,6 +207,12 @@ def train_multitask(
     semeval_rows: Annotated[int | None, typer.Option(help="Sample of semeval_tweets rows (default all).")] = None,
     goemotions_rows: Annotated[int | None, typer.Option(help="Sample of GoEmotions rows (default all).")] = None,
     sst2_rows: Annotated[int, typer.Option(help="Sample of SST-2 train phrases.")] = 8000,
+    tweeteval_emotion_rows: Annotated[
+        int, typer.Option(help="TweetEval emotion train tweets as binary polarity (0: none, -1: all).")
+    ] = 0,
+    spell_symbols: Annotated[
+        bool, typer.Option(help="Read emoji as their Unicode names (off: as [UNK], how 1.2.0 was trained).")
+    ] = True,
     epochs: float = 1.0,
     lr: float = 5e-4,
     head_lr: float = 2e-3,
@@ -231,6 +237,8 @@ def train_multitask(
         semeval_rows=semeval_rows,
         goemotions_rows=goemotions_rows,
         sst2_rows=sst2_rows,
+        tweeteval_emotion_rows=None if tweeteval_emotion_rows < 0 else tweeteval_emotion_rows,
+        spell_symbols=spell_symbols,
         epochs=epochs,
         lr=lr,
         head_lr=head_lr,

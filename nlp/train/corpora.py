@@ -119,6 +119,22 @@ def tweeteval_sentiment(split: str, root: Path | None = None) -> list[SentimentE
     return [SentimentExample(t.strip(), int(y)) for t, y in zip(texts, labels, strict=True)]
 
 
+# TweetEval emotion (SemEval-2018 Task 1 tweets, 2016-17, emoji kept) grouped into polarity: joy and
+# optimism positive, anger and sadness negative. It is the only emoji-rich labelled tweet set here.
+TWEETEVAL_EMOTION_POLARITY = {"anger": NEGATIVE, "joy": POSITIVE, "optimism": POSITIVE, "sadness": NEGATIVE}
+
+
+def tweeteval_emotion_polarity(split: str, root: Path | None = None) -> list[SentimentExample]:
+    folder = (root or corpora_root()) / "tweeteval" / "emotion"
+    names = dict(line.split("\t") for line in (folder / "mapping.txt").read_text(encoding="utf-8").splitlines())
+    texts = (folder / f"{split}_text.txt").read_text(encoding="utf-8").splitlines()
+    labels = (folder / f"{split}_labels.txt").read_text(encoding="utf-8").split()
+    return [
+        SentimentExample(t.strip(), TWEETEVAL_EMOTION_POLARITY[names[y]], binary=True)
+        for t, y in zip(texts, labels, strict=True)
+    ]
+
+
 def goemotions_labels(root: Path | None = None) -> list[str]:
     return (root or corpora_root()).joinpath("goemotions", "labels.txt").read_text().split()
 

@@ -94,7 +94,9 @@ def calibrate(
     ``dev_rows`` caps the dev rows read (tests only); the shipped model uses every dev row."""
     labels = json.loads((run_dir / "labels.json").read_text())
     heads = load_heads(run_dir / "heads.safetensors")
-    encoder = Encoder(run_dir / "adapter")
+    train_config = json.loads((run_dir / "train_config.json").read_text())
+    spell_symbols = bool(train_config.get("spell_symbols", False))
+    encoder = Encoder(run_dir / "adapter", spell_symbols=spell_symbols)
     val = corpora.tweeteval_sentiment("val")[:dev_rows]
     dev = corpora.goemotions("dev")[:dev_rows]
     bias, thresholds, dev_metrics = calibrate_on_dev(
@@ -102,6 +104,14 @@ def calibrate(
         np.array([e.label for e in val]),
         sigmoid(heads["emotion"].logits(doc_vectors(encoder, [e.text for e in dev], EVAL_CHUNK))),
         multi_hot([e.labels for e in dev], len(labels["emotion"])),
+    )
+    # Not chosen on: the one emoji-rich dev check, to compare runs that read emoji differently.
+    polarity = corpora.tweeteval_emotion_polarity("val")[:dev_rows]
+    polarity_probs = softmax(
+        heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in polarity], EVAL_CHUNK)) + np.array(bias)
+    )
+    dev_metrics["tweeteval_emotion_val_polarity_accuracy"] = _binary_accuracy(
+        polarity_probs, [e.label for e in polarity]
     )
     config = {
         "name": name,
@@ -112,12 +122,13 @@ def calibrate(
             "sha256": file_sha256(base_model_path() / "model.safetensors"),
         },
         "pooling": "mean over content tokens (no [CLS]/[SEP]), 256-token windows",
+        "preprocessing": {"spell_symbols": spell_symbols},
         "labels": labels,
         "calibration": {"sentiment_bias": bias, "emotion_thresholds": thresholds},
         # Measured on the rows calibration chose from, so optimistic: they compare runs without
         # ever reading a test split.
         "dev_metrics": dev_metrics,
-        "train_config": json.loads((run_dir / "train_config.json").read_text()),
+        "train_config": train_config,
     }
     # Only the weights travel: peft's auto-generated adapter README is not a model card.
     (out_dir / "adapter").mkdir(parents=True, exist_ok=True)
@@ -170,7 +181,7 @@ def sentence_level_check(bundle: ModelBundle, encoder: Encoder, seed: int = 7, p
 def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
     """Test-split metrics of a calibrated model folder."""
     bundle = ModelBundle.load(model_dir)
-    encoder = Encoder(bundle.adapter_dir)
+    encoder = Encoder(bundle.adapter_dir, spell_symbols=bundle.spell_symbols)
     sentiment, emotion = bundle.heads["sentiment"], bundle.heads["emotion"]
     bias = bundle.array("sentiment_bias", 0.0, 3)
 
@@ -187,6 +198,11 @@ def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
     metrics["airline_dev_out_of_domain"] = _sentiment_metrics(
         airline_gold, sentiment_probs([corpora.tweet_style(r["text"]) for r in airline]).argmax(1)
     )
+    polarity = corpora.tweeteval_emotion_polarity("test")
+    metrics["tweeteval_emotion_polarity_test"] = {
+        "accuracy": _binary_accuracy(sentiment_probs([e.text for e in polarity]), [e.label for e in polarity]),
+        "n": len(polarity),
+    }
     sst = corpora.sst2("test")
     metrics["sst2_test"] = {
         "accuracy": _binary_accuracy(sentiment_probs([e.text for e in sst]), [e.label for e in sst]),

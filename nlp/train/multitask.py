@@ -26,6 +26,7 @@ from torch import nn
 from nlp.bundle import REPO_ROOT
 from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
 from nlp.heads.linear import LinearHead, load_heads, save_heads
+from nlp.symbols import spelled
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
 from nlp.train.corpora import SENTIMENT_LABELS, EmotionExample, SentimentExample
@@ -41,6 +42,10 @@ class MultitaskConfig:
     goemotions_rows: int | None = None
     sst2_rows: int | None = 12000
     uci: bool = True
+    # TweetEval emotion tweets as binary polarity (0: none, None: all 3,257): the emoji-rich tweets.
+    tweeteval_emotion_rows: int | None = 0
+    # Read emoji as their names (nlp.symbols); runs 1-4 (1.2.0 and before) read them as [UNK].
+    spell_symbols: bool = True
     epochs: float = 1.0
     batch_size: int = 32
     max_len: int = 64
@@ -96,6 +101,8 @@ def load_training_data(config: MultitaskConfig) -> tuple[list[SentimentExample],
     sentiment += _sample(corpora.sst2("train", root), config.sst2_rows, rng)
     if config.uci:
         sentiment += corpora.uci_sentences(holdout=False, root=root)
+    if config.tweeteval_emotion_rows != 0:
+        sentiment += _sample(corpora.tweeteval_emotion_polarity("train", root), config.tweeteval_emotion_rows, rng)
     emotions = _sample(corpora.goemotions("train", root), config.goemotions_rows, rng)
     return sentiment, emotions, corpora.goemotions_labels(root)
 
@@ -201,7 +208,8 @@ def multi_hot_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tenso
 
 
 def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, config: MultitaskConfig) -> torch.Tensor:
-    encoded = tokenizer(batch.texts, padding=True, truncation=True, max_length=config.max_len, return_tensors="pt")
+    texts = spelled(batch.texts) if config.spell_symbols else batch.texts
+    encoded = tokenizer(texts, padding=True, truncation=True, max_length=config.max_len, return_tensors="pt")
     pooled = model.dropout(model.pooled(encoded))
     losses = [sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)]
     if batch.task == "emotion":
