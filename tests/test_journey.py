@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import numpy as np
@@ -8,7 +9,7 @@ from nlp.heads.journey import FamilyModel
 from nlp.heads.linear import LinearHead
 from nlp.heads.signals import matches
 from nlp.schema import Evidence, Result, Sentiment, TaggedLabel
-from nlp.taxonomy import Routing, RuleCondition, Taxonomy
+from nlp.taxonomy import DEFAULT_TAXONOMY, Routing, RuleCondition, Taxonomy
 from nlp.train.journey import choose_decisions, f1_per_threshold
 
 MIXED = "The courier lost my parcel, and when I rang customer service they hung up on me."
@@ -145,3 +146,57 @@ def test_heads_without_decision_modes_decide_by_threshold():
 def test_family_model_rejects_unknown_modes():
     with pytest.raises(ValueError, match="decision modes"):
         FamilyModel(LinearHead(np.zeros((1, 2)), np.zeros(1)), np.array([0.5]), ["vote"])
+
+
+def test_lexical_features_match_sklearns_tfidf():
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from nlp.train.journey import vocabulary_of
+
+    texts = ["The parcel was late.", "Parcel left at the door", "late refund, late parcel", "door code wrong"]
+    expected = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit_transform(texts)
+    assert np.allclose(vocabulary_of(texts).features(texts).toarray(), expected.toarray(), atol=1e-6)
+
+
+def test_lexical_model_survives_save_and_load(tmp_path: Path):
+    from nlp.heads.lexical import LexicalModel
+    from nlp.train.journey import vocabulary_of
+
+    texts = ["refund please", "refund was quick", "app keeps crashing", "the app crashed"]
+    model = vocabulary_of(texts)
+    model.heads["stages"] = LinearHead(np.arange(2 * len(model.vocabulary)).reshape(2, -1) / 10, np.array([0.1, -0.2]))
+    model.save(tmp_path)
+    loaded = LexicalModel.load(tmp_path)
+    assert loaded.vocabulary == model.vocabulary
+    assert np.allclose(loaded.probabilities("stages", texts), model.probabilities("stages", texts))
+    assert LexicalModel.load(tmp_path / "elsewhere") is None
+
+
+def test_labels_without_examples_get_a_constant_head():
+    from nlp.train.journey import _fit
+
+    x = np.random.default_rng(0).normal(size=(8, 3))
+    y = np.array([[i % 2, 0, 1] for i in range(8)], dtype=bool)
+    head = _fit(x, y, 1.0)
+    probs = 1 / (1 + np.exp(-head.logits(x)))
+    assert (probs[:, 1] < 0.01).all() and (probs[:, 2] > 0.99).all()
+
+
+def test_train_journey_on_tiny_data_writes_a_loadable_model(tmp_path: Path, analyzer):
+    from nlp.heads.journey import load_family_models
+    from nlp.train.journey import JOURNEY_DATA, read_split, train_journey
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for split, rows in (("train", 40), ("dev", 15)):
+        lines = [json.dumps(row) for row in read_split(split, JOURNEY_DATA)[:rows]]
+        (data / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
+    config = train_journey(tmp_path / "model", data, analyzer=analyzer)
+    assert set(config["dev_check"]) == {"stages", "touchpoints", "value_dimensions"}
+    models = load_family_models(tmp_path / "model", Taxonomy.load(DEFAULT_TAXONOMY))
+    assert all(model.learned and model.lexical is not None for model in models.values())
+    vectors = analyzer.encoder.encode(["The courier left my parcel in the rain."])[0].doc[None, :]
+    stage_count = len(Taxonomy.load(DEFAULT_TAXONOMY).ids("stages"))
+    empty = np.zeros((1, stage_count))
+    probs = models["stages"].probabilities(vectors, empty, empty, ["The courier left my parcel in the rain."])
+    assert probs.shape == (1, stage_count) and ((probs >= 0) & (probs <= 1)).all()

@@ -1,11 +1,12 @@
 """Journey stages, touchpoints and value dimensions, each with evidence; aspect sentiment per stage.
 
-A learned multi-label head per family reads the shared document vector plus the family's cue
-indicators (did any cue of label k match?), so the matcher's precision and the encoder's recall
-meet in one calibrated probability. Each label then decides by that probability, by its cues
-alone, or by either, whichever training found best on held-out rows. Every reported label carries
-evidence: its matched cues, or, when the decision is learned only, the sentence or clause that
-scores highest for it.
+A learned multi-label head per family reads the shared document vector, the family's cue
+indicators (did any cue of label k match?) and, from journey 1.3, the probabilities of word n-gram
+classifiers learned from the training texts (``nlp.heads.lexical``), so the matcher's precision,
+the training vocabulary and the encoder's recall meet in one calibrated probability. Each label
+then decides by that probability, by its cues alone, or by either, whichever training found best
+on held-out rows. Every reported label carries evidence: its matched cues, or, when the decision
+is learned only, the sentence or clause that scores highest for it.
 
 When a custom taxonomy's labels differ from the trained heads, that family falls back to the
 cues alone (score 1 - 0.5^hits) until heads are retrained with ``voc train journey``.
@@ -15,6 +16,8 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,7 @@ import numpy as np
 from nlp.bundle import ModelBundle, models_root
 from nlp.heads.base import FeedbackDoc, Resources, opinion_units, register
 from nlp.heads.cues import CueHits, CueMatcher
+from nlp.heads.lexical import LexicalModel
 from nlp.heads.linear import LinearHead, load_heads, sigmoid
 from nlp.heads.sentiment import SentimentScorer
 from nlp.schema import Evidence, TaggedLabel
@@ -33,11 +37,15 @@ LEARNED_FAMILIES = ("stages", "touchpoints", "value_dimensions")
 # Cue indicators enter the heads scaled up, so L2 regularisation, which must stay strong on the
 # 384 vector dimensions, does not also shrink the few cue weights (chosen by cross-validation).
 CUE_WEIGHT = 3.0
+# The same for the word n-gram probabilities (3 beat 1 on the journey dev file).
+LEXICAL_WEIGHT = 3.0
 DECISION_MODES = ("learned", "cues", "union")
 
 
-def head_features(vectors: np.ndarray, indicators: np.ndarray) -> np.ndarray:
-    return np.hstack([vectors, CUE_WEIGHT * indicators])
+def head_features(vectors: np.ndarray, indicators: np.ndarray, lexical: np.ndarray | None = None) -> np.ndarray:
+    """What a family head reads; ``lexical`` is None for heads trained before journey 1.3."""
+    parts = [vectors, CUE_WEIGHT * indicators] + ([LEXICAL_WEIGHT * lexical] if lexical is not None else [])
+    return np.hstack(parts)
 
 
 class FamilyModel:
@@ -48,8 +56,15 @@ class FamilyModel:
     wins where its phrases are precise and the encoder adds little (most channel touchpoints).
     """
 
-    def __init__(self, head: LinearHead | None, thresholds: np.ndarray | None, modes: list[str] | None = None):
+    def __init__(
+        self,
+        head: LinearHead | None,
+        thresholds: np.ndarray | None,
+        modes: list[str] | None = None,
+        lexical: Callable[[list[str]], np.ndarray] | None = None,
+    ):
         self.head = head
+        self.lexical = lexical
         self.thresholds = thresholds
         width = 0 if thresholds is None else len(thresholds)
         self.modes = np.asarray(modes if modes is not None else ["learned"] * width)
@@ -61,10 +76,13 @@ class FamilyModel:
     def learned(self) -> bool:
         return self.head is not None
 
-    def probabilities(self, vectors: np.ndarray, indicators: np.ndarray, hit_counts: np.ndarray) -> np.ndarray:
+    def probabilities(
+        self, vectors: np.ndarray, indicators: np.ndarray, hit_counts: np.ndarray, texts: list[str]
+    ) -> np.ndarray:
         if self.head is None:
             return cue_scores(hit_counts)
-        return sigmoid(self.head.logits(head_features(vectors, indicators)))
+        lexical = self.lexical(texts) if self.lexical is not None else None
+        return sigmoid(self.head.logits(head_features(vectors, indicators, lexical)))
 
     def decide(self, probs: np.ndarray, hit_counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(reported score, chosen) per row and label, following each label's decision mode."""
@@ -89,6 +107,7 @@ def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, 
     config_file = model_dir / "config.json" if model_dir else None
     config = json.loads(config_file.read_text()) if config_file and config_file.exists() else {}
     heads = load_heads(model_dir / "heads.safetensors") if config else {}
+    lexical = LexicalModel.load(model_dir) if config else None
     models = {}
     for family in LEARNED_FAMILIES:
         trained_labels = config.get("labels", {}).get(family)
@@ -96,7 +115,8 @@ def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, 
             thresholds = np.asarray(config["thresholds"][family], dtype=np.float32)
             # Heads trained before per-label decision modes decide by threshold alone.
             modes = config.get("decision", {}).get(family)
-            models[family] = FamilyModel(heads[family], thresholds, modes)
+            reader = partial(lexical.probabilities, family) if lexical and family in lexical.heads else None
+            models[family] = FamilyModel(heads[family], thresholds, modes, reader)
         else:
             if trained_labels is not None:
                 log.warning("taxonomy %s labels differ from the trained heads: cue-only scoring", family)
@@ -123,11 +143,12 @@ class JourneyComponent:
         for doc, doc_hits in zip(docs, hits):
             doc.scratch["cues"] = doc_hits
         vectors = np.stack([d.vector for d in docs])
+        texts = [doc.text for doc in docs]
         for family in LEARNED_FAMILIES:
             model = self.models[family]
             counts = np.stack([self.matcher.hit_counts(h, family) for h in hits])
             indicators = (counts > 0).astype(np.float32)
-            scores, chosen = model.decide(model.probabilities(vectors, indicators, counts), counts)
+            scores, chosen = model.decide(model.probabilities(vectors, indicators, counts, texts), counts)
             # One nonzero over the batch instead of one per document.
             chosen_rows, chosen_columns = np.nonzero(chosen)
             labels: list[list[TaggedLabel]] = [[] for _ in docs]
@@ -160,7 +181,8 @@ class JourneyComponent:
             spans, unit_vectors = opinion_units(doc)
             indicators = self.matcher.span_indicators(hits, family, spans)
             # Per-span cue counts are 0/1 here; counts only matter for cue-only scoring.
-            doc.scratch[key] = self.models[family].probabilities(unit_vectors, indicators, indicators)
+            texts = [doc.text[start:end] for start, end in spans]
+            doc.scratch[key] = self.models[family].probabilities(unit_vectors, indicators, indicators, texts)
         return doc.scratch[key]
 
     def versions(self) -> dict[str, str]:

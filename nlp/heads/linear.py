@@ -32,19 +32,27 @@ def sigmoid(logits: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-logits))
 
 
-def save_heads(path: Path, heads: dict[str, LinearHead]) -> None:
-    from safetensors.numpy import save_file
-
+def head_tensors(heads: dict[str, LinearHead]) -> dict[str, np.ndarray]:
     tensors = {}
     for task, head in heads.items():
         tensors[f"{task}.weight"] = np.ascontiguousarray(head.weight)
         tensors[f"{task}.bias"] = np.ascontiguousarray(head.bias)
-    save_file(tensors, str(path))
+    return tensors
+
+
+def heads_from_tensors(tensors: dict[str, np.ndarray]) -> dict[str, LinearHead]:
+    """Every ``{task}.weight`` / ``{task}.bias`` pair; other tensors are left to the caller."""
+    tasks = {key.rsplit(".", 1)[0] for key in tensors if key.endswith(".weight")}
+    return {task: LinearHead(tensors[f"{task}.weight"], tensors[f"{task}.bias"]) for task in sorted(tasks)}
+
+
+def save_heads(path: Path, heads: dict[str, LinearHead]) -> None:
+    from safetensors.numpy import save_file
+
+    save_file(head_tensors(heads), str(path))
 
 
 def load_heads(path: Path) -> dict[str, LinearHead]:
     from safetensors.numpy import load_file
 
-    tensors = load_file(str(path))
-    tasks = {key.rsplit(".", 1)[0] for key in tensors}
-    return {task: LinearHead(tensors[f"{task}.weight"], tensors[f"{task}.bias"]) for task in sorted(tasks)}
+    return heads_from_tensors(load_file(str(path)))

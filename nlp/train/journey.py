@@ -1,7 +1,8 @@
 """Train and evaluate the journey-stage, touchpoint and value-dimension heads.
 
 The heads sit on the frozen, adapted encoder (the same pass every other head reads) plus the
-taxonomy's cue indicators. Regularisation strength, and per label the decision mode (head, cues or
+taxonomy's cue indicators and the out-of-fold probabilities of word n-gram classifiers fitted on
+the same rows (stacking). Regularisation strengths, and per label the decision mode (head, cues or
 either) and threshold, are chosen on 5-fold out-of-fold predictions: once over the train file, to
 measure that choice on dev, then over train + dev for the shipped heads. The test file is read by
 ``evaluate_journey`` alone.
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
 from sklearn.model_selection import KFold
@@ -23,7 +25,8 @@ from threadpoolctl import threadpool_limits
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.bundle import REPO_ROOT
 from nlp.heads.cues import CueMatcher
-from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, FamilyModel, head_features
+from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, LEXICAL_WEIGHT, FamilyModel, head_features
+from nlp.heads.lexical import LexicalModel, word_counter
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
@@ -32,16 +35,19 @@ from nlp.train.evaluate import THRESHOLD_GRID, f1_per_threshold
 JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 MAPPINGS = REPO_ROOT / "corpora" / "mappings"
 C_GRID = (0.25, 0.5, 1.0, 2.0)
+LEXICAL_C_GRID = (2.0, 8.0)
 FOLDS = 5
+NEVER_SEEN_LOGIT = 10.0
 
 
 @dataclass
 class Features:
+    texts: list[str]
     vectors: np.ndarray
     hit_counts: dict[str, np.ndarray]  # family -> (n, n_labels) matched cue spans per label
 
-    def family(self, name: str) -> np.ndarray:
-        return head_features(self.vectors, (self.hit_counts[name] > 0).astype(np.float32))
+    def family(self, name: str, lexical: np.ndarray | None = None) -> np.ndarray:
+        return head_features(self.vectors, (self.hit_counts[name] > 0).astype(np.float32), lexical)
 
 
 @dataclass
@@ -53,6 +59,7 @@ class FamilyFit:
     thresholds: list[float]
     modes: list[str]
     cv_macro_f1: float
+    lexical_c: float | None = None
 
     def model(self) -> FamilyModel:
         return FamilyModel(self.head, np.asarray(self.thresholds, dtype=np.float32), self.modes)
@@ -68,7 +75,7 @@ def featurise(analyzer: Analyzer, matcher: CueMatcher, texts: list[str]) -> Feat
     hits = [matcher(doc) for doc in docs]
     vectors = np.stack([e.doc for e in analyzer.encoder.encode(texts)])
     counts = {f: np.stack([matcher.hit_counts(h, f) for h in hits]) for f in LEARNED_FAMILIES}
-    return Features(vectors, counts)
+    return Features(texts, vectors, counts)
 
 
 def targets(rows: list[dict], family: str, ids: list[str]) -> np.ndarray:
@@ -114,12 +121,52 @@ def fit_family(x: np.ndarray, y: np.ndarray, hit: np.ndarray) -> FamilyFit:
     return FamilyFit(_fit(x, y, c), c, thresholds, modes, round(score, 4))
 
 
-def _fit(x: np.ndarray, y: np.ndarray, c: float) -> LinearHead:
+def vocabulary_of(texts: list[str]) -> LexicalModel:
+    """A lexical model with the word n-gram vocabulary and idf of ``texts`` and no heads yet."""
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    counter = word_counter()
+    idf = TfidfTransformer(sublinear_tf=True).fit(counter.fit_transform(texts)).idf_
+    return LexicalModel(counter.get_feature_names_out().tolist(), idf.astype(np.float32), {})
+
+
+def lexical_out_of_fold(texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
+    """Word n-gram probabilities of each row from a vocabulary and classifier that never saw it."""
+    probs = np.zeros(y.shape, dtype=np.float32)
+    for fit_rows, held_out in KFold(FOLDS, shuffle=True, random_state=0).split(texts):
+        fold = vocabulary_of([texts[i] for i in fit_rows])
+        fold.heads["fold"] = _fit(fold.features([texts[i] for i in fit_rows]), y[fit_rows], c)
+        probs[held_out] = fold.probabilities("fold", [texts[i] for i in held_out])
+    return probs
+
+
+def fit_stacked(features: Features, family: str, y: np.ndarray, lexical: LexicalModel) -> FamilyFit:
+    """The family head on vectors, cues and out-of-fold word n-gram probabilities, with the
+    n-gram classifier's C chosen by the head's out-of-fold macro-F1; that classifier, refitted on
+    every row, joins ``lexical``."""
+    hit = features.hit_counts[family] > 0
+    fits = []
+    for c in LEXICAL_C_GRID:
+        fit = fit_family(features.family(family, lexical_out_of_fold(features.texts, y, c)), y, hit)
+        fit.lexical_c = c
+        fits.append(fit)
+    best = max(fits, key=lambda fit: fit.cv_macro_f1)
+    lexical.heads[family] = _fit(lexical.features(features.texts), y, best.lexical_c)
+    return best
+
+
+def _fit(x: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float) -> LinearHead:
     weights, biases = [], []
     # These problems are small: BLAS threads only add synchronisation, which made the fits 28x
     # slower on a busy 2-core machine.
     with threadpool_limits(1):
         for column in range(y.shape[1]):
+            if len(np.unique(y[:, column])) < 2:
+                # A label with no example (or no counter-example) among these rows, as a small
+                # custom taxonomy or a cross-validation fold can have: its head says so, always.
+                weights.append(np.zeros(x.shape[1]))
+                biases.append(NEVER_SEEN_LOGIT if y[0, column] else -NEVER_SEEN_LOGIT)
+                continue
             model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
             model.fit(x, y[:, column])
             weights.append(model.coef_[0])
@@ -139,40 +186,52 @@ def dev_check(fitted: FamilyFit, x_dev: np.ndarray, counts_dev: np.ndarray, y_de
     return {"macro_f1": macro_f1(y_dev, chosen), "rules_only_macro_f1": macro_f1(y_dev, counts_dev > 0)}
 
 
-def train_journey(out_dir: Path, data_dir: Path = JOURNEY_DATA, taxonomy_path: Path = DEFAULT_TAXONOMY) -> dict:
+def train_journey(
+    out_dir: Path,
+    data_dir: Path = JOURNEY_DATA,
+    taxonomy_path: Path = DEFAULT_TAXONOMY,
+    analyzer: Analyzer | None = None,
+) -> dict:
     """Fit the heads on train + dev with settings chosen by cross-validation; returns the config
-    written to ``out_dir``, whose ``dev_check`` holds the figures of a train-only fit on dev."""
+    written to ``out_dir``, whose ``dev_check`` holds the figures of a train-only fit on dev.
+    Only the analyzer's encoder and spaCy pipeline are used (tests pass the one they share)."""
     taxonomy = Taxonomy.load(taxonomy_path)
-    analyzer = Analyzer.from_config(AnalyzerConfig(components=["sentiment"]))
+    analyzer = analyzer or Analyzer.from_config(AnalyzerConfig(components=["sentiment"]))
     matcher = CueMatcher(analyzer.resources.nlp, taxonomy)
     train, dev = read_split("train", data_dir), read_split("dev", data_dir)
     x_train = featurise(analyzer, matcher, [r["text"] for r in train])
     x_dev = featurise(analyzer, matcher, [r["text"] for r in dev])
-    heads, fits, checks = {}, {}, {}
+    x_all = Features(
+        x_train.texts + x_dev.texts,
+        np.vstack([x_train.vectors, x_dev.vectors]),
+        {f: np.vstack([x_train.hit_counts[f], x_dev.hit_counts[f]]) for f in LEARNED_FAMILIES},
+    )
+    lexical_train, lexical = vocabulary_of(x_train.texts), vocabulary_of(x_all.texts)
+    fits, checks = {}, {}
     for family in LEARNED_FAMILIES:
         ids = taxonomy.ids(family)
         y_train, y_dev = targets(train, family, ids), targets(dev, family, ids)
-        counts_train, counts_dev = x_train.hit_counts[family], x_dev.hit_counts[family]
-        train_only = fit_family(x_train.family(family), y_train, counts_train > 0)
-        checks[family] = dev_check(train_only, x_dev.family(family), counts_dev, y_dev)
-        fits[family] = fit_family(
-            np.vstack([x_train.family(family), x_dev.family(family)]),
-            np.vstack([y_train, y_dev]),
-            np.vstack([counts_train, counts_dev]) > 0,
-        )
-        heads[family] = fits[family].head
+        train_only = fit_stacked(x_train, family, y_train, lexical_train)
+        x_dev_family = x_dev.family(family, lexical_train.probabilities(family, x_dev.texts))
+        checks[family] = dev_check(train_only, x_dev_family, x_dev.hit_counts[family], y_dev)
+        fits[family] = fit_stacked(x_all, family, np.vstack([y_train, y_dev]), lexical)
     out_dir.mkdir(parents=True, exist_ok=True)
-    save_heads(out_dir / "heads.safetensors", heads)
+    save_heads(out_dir / "heads.safetensors", {family: fit.head for family, fit in fits.items()})
+    lexical.save(out_dir)
     config = {
         "name": "voc-journey",
-        "version": "1.2.0",
+        "version": "1.3.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
-        "features": f"pooled document vector + {CUE_WEIGHT} x cue indicators of the family",
+        "features": (
+            f"pooled document vector + {CUE_WEIGHT} x cue indicators + {LEXICAL_WEIGHT} x word 1-2 gram"
+            " probabilities of the family"
+        ),
         "labels": {f: taxonomy.ids(f) for f in LEARNED_FAMILIES},
         "thresholds": {f: fit.thresholds for f, fit in fits.items()},
         "decision": {f: fit.modes for f, fit in fits.items()},
         "chosen_C": {f: fit.c for f, fit in fits.items()},
+        "chosen_lexical_C": {f: fit.lexical_c for f, fit in fits.items()},
         # Macro-F1 of the chosen decisions on out-of-fold predictions (train + dev, 5 folds);
         # optimistic, as the choice was made on the same predictions.
         "cv_macro_f1": {f: fit.cv_macro_f1 for f, fit in fits.items()},
