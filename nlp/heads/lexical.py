@@ -51,6 +51,8 @@ class LexicalModel:
 
     def __post_init__(self) -> None:
         self._counts = word_counter(self.vocabulary)
+        # The three families read the same texts in turn: count them once.
+        self._last: tuple[tuple[str, ...], sparse.csr_matrix] | None = None
 
     def features(self, texts: list[str]) -> sparse.csr_matrix:
         """Sublinear tf x idf, rows scaled to unit length (sklearn's TfidfVectorizer)."""
@@ -61,8 +63,11 @@ class LexicalModel:
         return sparse.diags(1.0 / np.maximum(norms, 1e-12)) @ weighted
 
     def probabilities(self, family: str, texts: list[str]) -> np.ndarray:
+        key, cached = tuple(texts), self._last  # a local reference: safe if threads share the model
+        if cached is None or cached[0] != key:
+            cached = self._last = (key, self.features(texts))
         head = self.heads[family]
-        logits = np.asarray(self.features(texts) @ head.weight.T.astype(np.float64)) + head.bias
+        logits = np.asarray(cached[1] @ head.weight.T.astype(np.float64)) + head.bias
         return sigmoid(logits).astype(np.float32)
 
     def save(self, folder: Path) -> None:
