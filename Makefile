@@ -39,19 +39,23 @@ bench: install
 # The shipped adapter (models/voc-multitask/README.md): one epoch (the v1 recipe), then
 # continuation runs that weight the emotion loss, the later ones with more tweets than GoEmotions
 # and with our journey train file as a fourth task; each run was kept only because its dev-split
-# figures improved. Then dev-split calibration.
+# figures improved. Runs 1-4 read emoji as [UNK] (--no-spell-symbols); run 6 (1.3.0) reads them
+# as words and adds the emoji-rich TweetEval emotion tweets. Then dev-split calibration.
 CONTINUE_RUN = --lr 2e-4 --head-lr 1e-3 --emotion-weight 5 --goemotions-rows 15000 --sst2-rows 2000
 train: install
-	$(BIN)/voc train multitask --out runs/multitask --bucket-batches 1
-	$(BIN)/voc train multitask --out runs/multitask-v2 --init-from runs/multitask \
+	$(BIN)/voc train multitask --out runs/multitask --bucket-batches 1 --no-spell-symbols
+	$(BIN)/voc train multitask --out runs/multitask-v2 --init-from runs/multitask --no-spell-symbols \
 		--lr 3e-4 --head-lr 1e-3 --emotion-weight 5 --sst2-rows 4000
-	$(BIN)/voc train multitask --out runs/multitask-v3 --init-from runs/multitask-v2 $(CONTINUE_RUN)
-	# Run 4 read the journey train file as it was when it ran (1,223 texts, commit 375b7ca).
-	mkdir -p runs/journey-375b7ca
+	$(BIN)/voc train multitask --out runs/multitask-v3 --init-from runs/multitask-v2 --no-spell-symbols $(CONTINUE_RUN)
+	# Runs 4 and 6 read the journey train file as it was when they ran (1,223 and 1,478 texts).
+	mkdir -p runs/journey-375b7ca runs/journey-3a89957
 	git show 375b7ca:corpora/journey/train.jsonl > runs/journey-375b7ca/train.jsonl
-	$(BIN)/voc train multitask --out runs/multitask-v4 --init-from runs/multitask-v3 $(CONTINUE_RUN) \
+	git show 3a89957:corpora/journey/train.jsonl > runs/journey-3a89957/train.jsonl
+	$(BIN)/voc train multitask --out runs/multitask-v4 --init-from runs/multitask-v3 --no-spell-symbols $(CONTINUE_RUN) \
 		--journey-epochs 6 --journey-weight 2 --journey-dir runs/journey-375b7ca --seed 14
-	$(BIN)/voc train calibrate runs/multitask-v4 --out models/voc-multitask --version 1.2.0
+	$(BIN)/voc train multitask --out runs/multitask-v6 --init-from runs/multitask-v4 $(CONTINUE_RUN) \
+		--journey-epochs 6 --journey-weight 2 --journey-dir runs/journey-3a89957 --tweeteval-emotion-rows -1 --seed 16
+	$(BIN)/voc train calibrate runs/multitask-v6 --out models/voc-multitask --version 1.3.0
 	$(BIN)/voc train topic-space --model-dir models/voc-multitask
 	$(BIN)/voc train journey --out models/voc-journey
 	$(BIN)/voc topics train ../shared/corpora/banking77/train.csv --text-col text --min-topic-size 30 -o models/topics/default

@@ -72,3 +72,9 @@ def test_encoder_offsets_index_the_callers_text(analyzer):
     assert np.allclose(spelled_span.spans[0], alone.doc, atol=1e-4)
     assert spelled_span.n_tokens > len(text.split())  # the emoji became words the model reads
 
+
+def test_the_shipped_encoder_reads_emoji(analyzer):
+    # voc-multitask 1.3.0 was trained on spelled emoji; before it, both texts were one [UNK].
+    assert analyzer.resources.bundle.spell_symbols
+    angry, delighted = analyzer.analyze(["😡😡", "😍😍"], tasks=["sentiment"])
+    assert angry.sentiment.label == "negative" and delighted.sentiment.label == "positive"
