@@ -1,7 +1,7 @@
 """Train and evaluate the journey-stage, touchpoint and value-dimension heads.
 
 The heads sit on the frozen, adapted encoder (the same pass every other head reads) plus the
-taxonomy's cue indicators and the out-of-fold probabilities of word n-gram classifiers fitted on
+taxonomy's cue indicators and the out-of-fold probabilities of n-gram classifiers fitted on
 the same rows (stacking). Regularisation strengths, and per label the decision mode (head, cues or
 either) and threshold, are chosen on 5-fold out-of-fold predictions: once over the train file, to
 measure that choice on dev, then over train + dev for the shipped heads. The test file is read by
@@ -26,7 +26,7 @@ from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.bundle import REPO_ROOT
 from nlp.heads.cues import CueMatcher
 from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, LEXICAL_WEIGHT, FamilyModel, head_features
-from nlp.heads.lexical import LexicalModel, word_counter
+from nlp.heads.lexical import VIEWS, LexicalModel, ngram_counter
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
@@ -122,16 +122,20 @@ def fit_family(x: np.ndarray, y: np.ndarray, hit: np.ndarray) -> FamilyFit:
 
 
 def vocabulary_of(texts: list[str]) -> LexicalModel:
-    """A lexical model with the word n-gram vocabulary and idf of ``texts`` and no heads yet."""
+    """A lexical model with the n-gram vocabularies and idf of ``texts`` and no heads yet."""
     from sklearn.feature_extraction.text import TfidfTransformer
 
-    counter = word_counter()
-    idf = TfidfTransformer(sublinear_tf=True).fit(counter.fit_transform(texts)).idf_
-    return LexicalModel(counter.get_feature_names_out().tolist(), idf.astype(np.float32), {})
+    vocabularies, idf = {}, {}
+    for view in VIEWS:
+        counter = ngram_counter(view)
+        counts = counter.fit_transform(texts)
+        vocabularies[view] = counter.get_feature_names_out().tolist()
+        idf[view] = TfidfTransformer(sublinear_tf=True).fit(counts).idf_.astype(np.float32)
+    return LexicalModel(vocabularies, idf, {})
 
 
 def lexical_out_of_fold(texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
-    """Word n-gram probabilities of each row from a vocabulary and classifier that never saw it."""
+    """N-gram probabilities of each row from vocabularies and a classifier that never saw it."""
     probs = np.zeros(y.shape, dtype=np.float32)
     for fit_rows, held_out in KFold(FOLDS, shuffle=True, random_state=0).split(texts):
         fold = vocabulary_of([texts[i] for i in fit_rows])
@@ -141,7 +145,7 @@ def lexical_out_of_fold(texts: list[str], y: np.ndarray, c: float) -> np.ndarray
 
 
 def fit_stacked(features: Features, family: str, y: np.ndarray, lexical: LexicalModel) -> FamilyFit:
-    """The family head on vectors, cues and out-of-fold word n-gram probabilities, with the
+    """The family head on vectors, cues and out-of-fold n-gram probabilities, with the
     n-gram classifier's C chosen by the head's out-of-fold macro-F1; that classifier, refitted on
     every row, joins ``lexical``."""
     hit = features.hit_counts[family] > 0
@@ -224,8 +228,8 @@ def train_journey(
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": (
-            f"pooled document vector + {CUE_WEIGHT} x cue indicators + {LEXICAL_WEIGHT} x word 1-2 gram"
-            " probabilities of the family"
+            f"pooled document vector + {CUE_WEIGHT} x cue indicators + {LEXICAL_WEIGHT} x probabilities of"
+            " word 1-2 gram and char 3-5 gram classifiers of the family"
         ),
         "labels": {f: taxonomy.ids(f) for f in LEARNED_FAMILIES},
         "thresholds": {f: fit.thresholds for f, fit in fits.items()},
