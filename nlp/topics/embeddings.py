@@ -64,8 +64,7 @@ class EncoderEmbedder:
 
         bundle = ModelBundle.load(model_dir or models_root() / "voc-multitask")
         self.bundle_path = bundle.path
-        self.adapter_dir = bundle.adapter_dir
-        self.spell_symbols = bundle.spell_symbols
+        self._bundle = bundle
         adapter_sha = bundle.adapter_sha256 or "none"
         self.max_tokens = max_tokens
         self._encoder: Encoder | None = None
@@ -83,7 +82,7 @@ class EncoderEmbedder:
         if self._encoder is None:
             from nlp.encoder import Encoder
 
-            self._encoder = Encoder(self.adapter_dir, max_tokens=self.max_tokens, spell_symbols=self.spell_symbols)
+            self._encoder = Encoder.for_bundle(self._bundle, max_tokens=self.max_tokens)
         return self._encoder
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

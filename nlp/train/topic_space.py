@@ -81,10 +81,9 @@ def train_topic_space(model_dir: Path, per_corpus: int = 2000, seed: int = 13, m
         raise ValueError(f"{model_dir} has no adapter: its vectors already are the base encoder's")
     sources = generic_texts(per_corpus, seed)
     texts = [text for group in sources.values() for text in group]
-    # Both read the same text: the map learns what the adapter changed, not how emoji are spelled.
-    spell = bundle.spell_symbols
-    adapted = doc_vectors(Encoder(bundle.adapter_dir, max_tokens=max_tokens, spell_symbols=spell), texts)
-    base = doc_vectors(Encoder(None, max_tokens=max_tokens, spell_symbols=spell), texts)
+    adapted = doc_vectors(Encoder.for_bundle(bundle, max_tokens=max_tokens), texts)
+    # The base reads the same text: the map learns what the adapter changed, not how emoji are spelled.
+    base = doc_vectors(Encoder(None, max_tokens=max_tokens, spell_symbols=bundle.spell_symbols), texts)
     held_out = np.array([in_holdout(text) for text in texts])
     alpha, scores = choose_alpha(adapted, base, held_out)
     space = fit_ridge(adapted, base, alpha)
