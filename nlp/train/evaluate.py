@@ -25,7 +25,7 @@ from nlp.encoder import (
     file_sha256,
 )
 from nlp.heads.emotion import predict_labels
-from nlp.heads.linear import load_heads, sigmoid, softmax
+from nlp.heads.linear import LinearHead, load_heads, sigmoid, softmax
 from nlp.train import corpora
 from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, POSITIVE
 
@@ -107,11 +107,9 @@ def calibrate(
     )
     # Not chosen on: the one emoji-rich dev check, to compare runs that read emoji differently.
     polarity = corpora.tweeteval_emotion_polarity("val")[:dev_rows]
-    polarity_probs = softmax(
-        heads["sentiment"].logits(doc_vectors(encoder, [e.text for e in polarity], EVAL_CHUNK)) + np.array(bias)
-    )
     dev_metrics["tweeteval_emotion_val_polarity_accuracy"] = _binary_accuracy(
-        polarity_probs, [e.label for e in polarity]
+        sentiment_probabilities(heads["sentiment"], np.array(bias), encoder, [e.text for e in polarity]),
+        [e.label for e in polarity],
     )
     config = {
         "name": name,
@@ -136,6 +134,10 @@ def calibrate(
         shutil.copyfile(run_dir / item, out_dir / item)
     (out_dir / "config.json").write_text(json.dumps(config, indent=2))
     return out_dir
+
+
+def sentiment_probabilities(head: LinearHead, bias: np.ndarray, encoder: Encoder, texts: list[str]) -> np.ndarray:
+    return softmax(head.logits(doc_vectors(encoder, texts, EVAL_CHUNK)) + bias)
 
 
 def _sentiment_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
@@ -181,12 +183,12 @@ def sentence_level_check(bundle: ModelBundle, encoder: Encoder, seed: int = 7, p
 def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
     """Test-split metrics of a calibrated model folder."""
     bundle = ModelBundle.load(model_dir)
-    encoder = Encoder(bundle.adapter_dir, spell_symbols=bundle.spell_symbols)
+    encoder = Encoder.for_bundle(bundle)
     sentiment, emotion = bundle.heads["sentiment"], bundle.heads["emotion"]
     bias = bundle.array("sentiment_bias", 0.0, 3)
 
     def sentiment_probs(texts: list[str]) -> np.ndarray:
-        return softmax(sentiment.logits(doc_vectors(encoder, texts, EVAL_CHUNK)) + bias)
+        return sentiment_probabilities(sentiment, bias, encoder, texts)
 
     metrics: dict[str, dict[str, float]] = {}
     test = corpora.tweeteval_sentiment("test")
