@@ -98,6 +98,10 @@ class FamilyModel:
         return scores, chosen
 
 
+def _units_key(family: str) -> str:
+    return f"unit_probabilities/{family}"
+
+
 def cue_scores(hit_counts: np.ndarray) -> np.ndarray:
     """Cue-only score: 0.5 for one matched cue, rising towards 1 with more."""
     return 1.0 - 0.5**hit_counts
@@ -152,8 +156,9 @@ class JourneyComponent:
             # One nonzero over the batch instead of one per document.
             chosen_rows, chosen_columns = np.nonzero(chosen)
             ids = self.matcher.ids[family]
-            uncued = {row for row, column in zip(chosen_rows, chosen_columns) if not hits[row][family].get(ids[column])}
-            self._score_units([docs[row] for row in sorted(uncued)], [hits[row] for row in sorted(uncued)], family)
+            # Docs with a learned-only label take their evidence from unit scores, computed here in one call.
+            uncued = sorted({r for r, c in zip(chosen_rows, chosen_columns) if not hits[r][family].get(ids[c])})
+            self._score_units([docs[row] for row in uncued], [hits[row] for row in uncued], family)
             labels: list[list[TaggedLabel]] = [[] for _ in docs]
             for row, column in zip(chosen_rows.tolist(), chosen_columns.tolist()):
                 labels[row].append(self._tag(docs[row], hits[row], family, column, float(scores[row, column])))
@@ -167,7 +172,7 @@ class JourneyComponent:
         if evidence:
             mentioned = [i for i, s in enumerate(spans) if any(s[0] <= e.start < s[1] for e in evidence)]
         else:
-            mentioned = [int(np.argmax(self._unit_probabilities(doc, hits, family)[:, column]))]
+            mentioned = [int(np.argmax(doc.scratch[_units_key(family)][:, column]))]
             start, end = spans[mentioned[0]]
             evidence = [Evidence(start=start, end=end, text=doc.text[start:end], source="sentence")]
         tag = TaggedLabel(id=label_id, score=round(min(1.0, max(0.0, score)), 4), evidence=evidence)
@@ -176,17 +181,10 @@ class JourneyComponent:
             tag.sentiment = self.sentiment.to_sentiment(probs)
         return tag
 
-    def _unit_probabilities(self, doc: FeedbackDoc, hits: CueHits, family: str) -> np.ndarray:
-        """Head probabilities of every sentence/clause of the doc: the evidence of learned-only
-        labels is the unit that scores highest for them."""
-        key = f"unit_probabilities/{family}"
-        if key not in doc.scratch:
-            self._score_units([doc], [hits], family)
-        return doc.scratch[key]
-
     def _score_units(self, docs: list[FeedbackDoc], hits: list[CueHits], family: str) -> None:
-        """Unit probabilities of every doc given, in one call: scored one doc at a time, the
-        n-gram counting's fixed cost per call made the journey component twice as slow."""
+        """Head probabilities of every sentence/clause of the docs given, in one call: the evidence
+        of a learned-only label is the unit that scores highest for it. (Scored one doc at a time,
+        the n-gram counting's fixed cost per call made the journey component twice as slow.)"""
         if not docs:
             return
         units = [opinion_units(doc) for doc in docs]
@@ -197,7 +195,7 @@ class JourneyComponent:
         probs = self.models[family].probabilities(vectors, indicators, indicators, texts)
         bounds = np.cumsum([len(spans) for spans, _ in units])[:-1]
         for doc, block in zip(docs, np.split(probs, bounds)):
-            doc.scratch[f"unit_probabilities/{family}"] = block
+            doc.scratch[_units_key(family)] = block
 
     def versions(self) -> dict[str, str]:
         return {"journey": self.version}
