@@ -50,6 +50,12 @@ def ngram_counter(view: str, vocabulary: list[str] | None = None):
     )
 
 
+def head_probabilities(head: LinearHead, features: sparse.csr_matrix) -> np.ndarray:
+    """Sigmoid of a logistic head over sparse n-gram features."""
+    logits = np.asarray(features @ head.weight.T.astype(np.float64)) + head.bias
+    return sigmoid(logits).astype(np.float32)
+
+
 @dataclass
 class LexicalModel:
     """TF-IDF vocabularies of each view and one multi-label logistic head per journey family."""
@@ -81,9 +87,7 @@ class LexicalModel:
         key, cached = tuple(texts), self._last  # a local reference: safe if threads share the model
         if cached is None or cached[0] != key:
             cached = self._last = (key, self.features(texts))
-        head = self.heads[family]
-        logits = np.asarray(cached[1] @ head.weight.T.astype(np.float64)) + head.bias
-        return sigmoid(logits).astype(np.float32)
+        return head_probabilities(self.heads[family], cached[1])
 
     def save(self, folder: Path) -> None:
         from safetensors.numpy import save_file

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,7 @@ from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.bundle import REPO_ROOT
 from nlp.heads.cues import CueMatcher
 from nlp.heads.journey import CUE_WEIGHT, LEARNED_FAMILIES, LEXICAL_WEIGHT, FamilyModel, head_features
-from nlp.heads.lexical import VIEWS, LexicalModel, ngram_counter
+from nlp.heads.lexical import VIEWS, LexicalModel, head_probabilities, ngram_counter
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
@@ -48,6 +49,26 @@ class Features:
 
     def family(self, name: str, lexical: np.ndarray | None = None) -> np.ndarray:
         return head_features(self.vectors, (self.hit_counts[name] > 0).astype(np.float32), lexical)
+
+    @cached_property
+    def lexical_folds(self) -> list[LexicalFold]:
+        """The cross-validation folds' n-gram features, built once for every family and C."""
+        folds = []
+        for fit_rows, held_out in KFold(FOLDS, shuffle=True, random_state=0).split(self.texts):
+            fold = vocabulary_of([self.texts[i] for i in fit_rows])
+            fit_x = fold.features([self.texts[i] for i in fit_rows])
+            folds.append(LexicalFold(fit_rows, held_out, fit_x, fold.features([self.texts[i] for i in held_out])))
+        return folds
+
+
+@dataclass
+class LexicalFold:
+    """One fold's rows and their n-gram features, from a vocabulary fitted without the held-out rows."""
+
+    fit_rows: np.ndarray
+    held_out: np.ndarray
+    fit_x: sparse.csr_matrix
+    held_out_x: sparse.csr_matrix
 
 
 @dataclass
@@ -134,13 +155,11 @@ def vocabulary_of(texts: list[str]) -> LexicalModel:
     return LexicalModel(vocabularies, idf, {})
 
 
-def lexical_out_of_fold(texts: list[str], y: np.ndarray, c: float) -> np.ndarray:
+def lexical_out_of_fold(folds: list[LexicalFold], y: np.ndarray, c: float) -> np.ndarray:
     """N-gram probabilities of each row from vocabularies and a classifier that never saw it."""
     probs = np.zeros(y.shape, dtype=np.float32)
-    for fit_rows, held_out in KFold(FOLDS, shuffle=True, random_state=0).split(texts):
-        fold = vocabulary_of([texts[i] for i in fit_rows])
-        fold.heads["fold"] = _fit(fold.features([texts[i] for i in fit_rows]), y[fit_rows], c)
-        probs[held_out] = fold.probabilities("fold", [texts[i] for i in held_out])
+    for fold in folds:
+        probs[fold.held_out] = head_probabilities(_fit(fold.fit_x, y[fold.fit_rows], c), fold.held_out_x)
     return probs
 
 
@@ -151,7 +170,7 @@ def fit_stacked(features: Features, family: str, y: np.ndarray, lexical: Lexical
     hit = features.hit_counts[family] > 0
     fits = []
     for c in LEXICAL_C_GRID:
-        fit = fit_family(features.family(family, lexical_out_of_fold(features.texts, y, c)), y, hit)
+        fit = fit_family(features.family(family, lexical_out_of_fold(features.lexical_folds, y, c)), y, hit)
         fit.lexical_c = c
         fits.append(fit)
     best = max(fits, key=lambda fit: fit.cv_macro_f1)
