@@ -39,18 +39,18 @@ _FIRST_PICTOGRAPH = 0x2000
 
 @dataclass(frozen=True)
 class SpelledText:
-    """The text the model reads and, per character of it, the span of the original it stands for."""
+    """The text the model reads and, per character of it, the original character it stands for
+    (every character of a spelled name stands for its one symbol)."""
 
     text: str
     starts: tuple[int, ...] | None = None  # None: the view is the original
-    ends: tuple[int, ...] | None = None
 
     def original_offsets(self, offsets: np.ndarray) -> np.ndarray:
         """(start, end) rows of view characters turned into rows of original characters."""
-        if self.starts is None or self.ends is None or len(offsets) == 0:
+        if self.starts is None or len(offsets) == 0:
             return offsets
-        starts, ends = np.asarray(self.starts), np.asarray(self.ends)
-        return np.stack([starts[offsets[:, 0]], ends[np.maximum(offsets[:, 1] - 1, offsets[:, 0])]], axis=1)
+        starts = np.asarray(self.starts)
+        return np.stack([starts[offsets[:, 0]], starts[np.maximum(offsets[:, 1] - 1, offsets[:, 0])] + 1], axis=1)
 
 
 @lru_cache(maxsize=4096)
@@ -71,7 +71,6 @@ def spell_symbols(text: str) -> SpelledText:
         return SpelledText(text)
     pieces: list[str] = []
     starts: list[int] = []
-    ends: list[int] = []
     changed = False
     previous, repeats = "", 0
     for index, char in enumerate(text):
@@ -79,7 +78,6 @@ def spell_symbols(text: str) -> SpelledText:
         if spelling is None:
             pieces.append(char)
             starts.append(index)
-            ends.append(index + 1)
             previous, repeats = char, 0
             continue
         changed = True
@@ -90,10 +88,9 @@ def spell_symbols(text: str) -> SpelledText:
         if repeats <= MAX_REPEATS:
             pieces.append(spelling)
             starts.extend([index] * len(spelling))
-            ends.extend([index + 1] * len(spelling))
     if not changed:
         return SpelledText(text)
-    return SpelledText("".join(pieces), tuple(starts), tuple(ends))
+    return SpelledText("".join(pieces), tuple(starts))
 
 
 def spelled(texts: list[str]) -> list[str]:
