@@ -56,9 +56,16 @@ class ModelBundle:
         return bool(self.config.get("preprocessing", {}).get("spell_symbols", False))
 
     @property
+    def base_encoder(self) -> str:
+        """Name of the base encoder the adapter was trained on (bundles up to 1.3.0 name none: MiniLM)."""
+        from nlp.base_encoders import DEFAULT_BASE
+
+        return self.config.get("base_model", {}).get("name", DEFAULT_BASE)
+
+    @property
     def adapter_sha256(self) -> str | None:
         """Hash of the adapter weights: what models fitted in this bundle's vector space record."""
-        from nlp.encoder import file_sha256
+        from nlp.base_encoders import file_sha256
 
         adapter = self.adapter_dir
         return file_sha256(adapter / "adapter_model.safetensors") if adapter is not None else None

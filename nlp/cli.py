@@ -204,6 +204,9 @@ def serve(
 @train_app.command("multitask")
 def train_multitask(
     out: Annotated[Path, typer.Option(help="Run folder for the adapter and heads.")] = Path("runs/multitask"),
+    base_model: Annotated[
+        str, typer.Option(help="Base encoder to adapt: all-MiniLM-L6-v2 (fast) or all-mpnet-base-v2 (~5x slower).")
+    ] = "all-MiniLM-L6-v2",
     semeval_rows: Annotated[int | None, typer.Option(help="Sample of semeval_tweets rows (default all).")] = None,
     goemotions_rows: Annotated[int | None, typer.Option(help="Sample of GoEmotions rows (default all).")] = None,
     sst2_rows: Annotated[int, typer.Option(help="Sample of SST-2 train phrases.")] = 8000,
@@ -234,6 +237,7 @@ def train_multitask(
     logging.getLogger().setLevel(logging.INFO)
     config = MultitaskConfig(
         out_dir=out,
+        base_model=base_model,
         semeval_rows=semeval_rows,
         goemotions_rows=goemotions_rows,
         sst2_rows=sst2_rows,

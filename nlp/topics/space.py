@@ -37,7 +37,7 @@ class TopicSpace:
     def load(cls, path: Path) -> TopicSpace:
         from safetensors.numpy import load_file
 
-        from nlp.encoder import file_sha256
+        from nlp.base_encoders import file_sha256
 
         tensors = load_file(str(path))
         return cls(tensors["weight"], tensors["bias"], file_sha256(path))

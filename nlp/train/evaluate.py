@@ -15,15 +15,9 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, f1_score, recall_score
 
+from nlp.base_encoders import DEFAULT_BASE, base_encoder, base_model_path, file_sha256
 from nlp.bundle import ModelBundle
-from nlp.encoder import (
-    BASE_MODEL_PACKAGE,
-    BASE_MODEL_VERSION,
-    Encoder,
-    base_model_path,
-    doc_vectors,
-    file_sha256,
-)
+from nlp.encoder import Encoder, doc_vectors
 from nlp.heads.emotion import predict_labels
 from nlp.heads.linear import LinearHead, load_heads, sigmoid, softmax
 from nlp.train import corpora
@@ -96,7 +90,8 @@ def calibrate(
     heads = load_heads(run_dir / "heads.safetensors")
     train_config = json.loads((run_dir / "train_config.json").read_text())
     spell_symbols = bool(train_config.get("spell_symbols", False))
-    encoder = Encoder(run_dir / "adapter", spell_symbols=spell_symbols)
+    base = train_config.get("base_model", DEFAULT_BASE)
+    encoder = Encoder(run_dir / "adapter", spell_symbols=spell_symbols, base=base)
     val = corpora.tweeteval_sentiment("val")[:dev_rows]
     dev = corpora.goemotions("dev")[:dev_rows]
     bias, thresholds, dev_metrics = calibrate_on_dev(
@@ -115,9 +110,9 @@ def calibrate(
         "name": name,
         "version": version,
         "base_model": {
-            "package": BASE_MODEL_PACKAGE,
-            "version": BASE_MODEL_VERSION,
-            "sha256": file_sha256(base_model_path() / "model.safetensors"),
+            "name": base,
+            "install": base_encoder(base).install,
+            "sha256": file_sha256(base_model_path(base) / "model.safetensors"),
         },
         "pooling": "mean over content tokens (no [CLS]/[SEP]), 256-token windows",
         "preprocessing": {"spell_symbols": spell_symbols},

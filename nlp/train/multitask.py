@@ -23,7 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from nlp.bundle import REPO_ROOT
+from nlp.base_encoders import DEFAULT_BASE, base_encoder
+from nlp.bundle import REPO_ROOT, ModelBundle
 from nlp.encoder import content_mask, load_base_model, load_tokenizer, masked_mean
 from nlp.heads.linear import LinearHead, load_heads, save_heads
 from nlp.symbols import spelled
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class MultitaskConfig:
     out_dir: Path
+    base_model: str = DEFAULT_BASE  # a name in nlp.base_encoders.BASE_ENCODERS
     semeval_rows: int | None = None  # None: every row
     goemotions_rows: int | None = None
     sst2_rows: int | None = 12000
@@ -231,8 +233,9 @@ def build_model(
 
     special = {tokenizer.cls_token_id, tokenizer.sep_token_id}
     if config.init_from:
+        _check_same_base(config)
         encoder = PeftModel.from_pretrained(
-            load_base_model(), str(Path(config.init_from) / "adapter"), is_trainable=True
+            load_base_model(config.base_model), str(Path(config.init_from) / "adapter"), is_trainable=True
         )
         model = MultitaskModel(encoder, n_emotions, special, journey_sizes=journey_sizes)
         load_head_weights(model, Path(config.init_from) / "heads.safetensors")
@@ -241,9 +244,22 @@ def build_model(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
-        target_modules=["query", "key", "value", "dense"],
+        target_modules=list(base_encoder(config.base_model).lora_targets),
     )
-    return MultitaskModel(get_peft_model(load_base_model(), lora), n_emotions, special, journey_sizes=journey_sizes)
+    encoder = get_peft_model(load_base_model(config.base_model), lora)
+    return MultitaskModel(encoder, n_emotions, special, journey_sizes=journey_sizes)
+
+
+def _check_same_base(config: MultitaskConfig) -> None:
+    """An adapter only fits the encoder it was trained on. ``init_from`` is a run folder
+    (train_config.json) or a model folder (config.json); ones that name none used MiniLM."""
+    folder = Path(config.init_from)
+    if (folder / "train_config.json").exists():
+        earlier = json.loads((folder / "train_config.json").read_text()).get("base_model", DEFAULT_BASE)
+    else:
+        earlier = ModelBundle.load(folder).base_encoder if (folder / "config.json").exists() else DEFAULT_BASE
+    if earlier != config.base_model:
+        raise ValueError(f"{config.init_from} was trained on {earlier}, not {config.base_model}")
 
 
 def load_head_weights(model: MultitaskModel, path: Path) -> None:
@@ -271,7 +287,7 @@ def train(config: MultitaskConfig) -> Path:
     rng = random.Random(config.seed)
     sentiment, emotions, names = load_training_data(config)
     journey, journey_sizes = journey_examples(config)
-    tokenizer = load_tokenizer()
+    tokenizer = load_tokenizer(config.base_model)
     model = build_model(config, len(names), tokenizer, journey_sizes)
     batches: list[Batch] = []
     for _ in range(math.ceil(config.epochs)):

@@ -83,7 +83,8 @@ def train_topic_space(model_dir: Path, per_corpus: int = 2000, seed: int = 13, m
     texts = [text for group in sources.values() for text in group]
     adapted = doc_vectors(Encoder.for_bundle(bundle, max_tokens=max_tokens), texts)
     # The base reads the same text: the map learns what the adapter changed, not how emoji are spelled.
-    base = doc_vectors(Encoder(None, max_tokens=max_tokens, spell_symbols=bundle.spell_symbols), texts)
+    unadapted = Encoder(None, max_tokens=max_tokens, spell_symbols=bundle.spell_symbols, base=bundle.base_encoder)
+    base = doc_vectors(unadapted, texts)
     held_out = np.array([in_holdout(text) for text in texts])
     alpha, scores = choose_alpha(adapted, base, held_out)
     space = fit_ridge(adapted, base, alpha)
