@@ -1,0 +1,97 @@
+"""Experiment: how far do two annotations of the journey dev and test files agree, and the model with each?
+
+    python experiments/annotator_agreement.py              # agreement on dev and test, the shipped model on test
+
+The first annotation is the gold file (`corpora/journey/{dev,test}.jsonl`); the second is
+`corpora/journey/second_annotation/{dev,test}.jsonl`, made blind (texts only, shuffled, the taxonomy's
+definitions and examples as the guide; see that folder's README). Per-class F1 is symmetric in the two
+annotations, so the macro-F1 of one against the other is the agreement figure, comparable with the
+model's macro-F1 against gold: it is the score a second careful labeller gets on the same file.
+
+On the test file the shipped model is scored against each annotation and against gold on the texts
+where the two annotations give the family the same label set. Dev is annotations only: the shipped
+heads were fitted on train + dev, so their dev predictions would be in-sample. Nothing is fitted or
+chosen here; the test figures are for reading, as `voc eval journey` prints them.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+from sklearn.metrics import f1_score
+
+from nlp.analyzer import Analyzer, AnalyzerConfig
+from nlp.heads.journey import LEARNED_FAMILIES
+from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from nlp.train.journey import JOURNEY_DATA, read_split, targets
+
+SECOND = JOURNEY_DATA / "second_annotation"
+
+
+def second_annotation(split: str, gold: list[dict]) -> list[dict]:
+    """The second annotation in gold's row order, matched by text (texts are unique across the files)."""
+    by_text = {row["text"]: row for row in map(json.loads, (SECOND / f"{split}.jsonl").open(encoding="utf-8"))}
+    missing = [row["text"][:40] for row in gold if row["text"] not in by_text]
+    if missing:
+        raise SystemExit(f"{len(missing)} {split} texts have no second annotation, e.g. {missing[0]!r}")
+    return [by_text[row["text"]] for row in gold]
+
+
+def macro_f1(reference: np.ndarray, other: np.ndarray) -> float:
+    """Macro-F1 over the labels present in either annotation (a label neither uses says nothing)."""
+    used = reference.any(axis=0) | other.any(axis=0)
+    return float(f1_score(reference[:, used], other[:, used], average="macro", zero_division=0))
+
+
+def agreement_rows(gold: list[dict], second: list[dict], taxonomy: Taxonomy) -> dict[str, dict[str, float]]:
+    rows = {}
+    for family in LEARNED_FAMILIES:
+        ids = taxonomy.ids(family)
+        a, b = targets(gold, family, ids), targets(second, family, ids)
+        rows[family] = {"macro_f1": macro_f1(a, b), "same_set": float((a == b).all(axis=1).mean())}
+    return rows
+
+
+def model_rows(gold: list[dict], second: list[dict], taxonomy: Taxonomy) -> dict[str, dict[str, float]]:
+    analyzer = Analyzer.from_config(AnalyzerConfig(components=["sentiment", "journey"]))
+    results = analyzer.analyze([row["text"] for row in gold], tasks=["sentiment", "journey"])
+    rows = {}
+    for family in LEARNED_FAMILIES:
+        ids = taxonomy.ids(family)
+        a, b = targets(gold, family, ids), targets(second, family, ids)
+        predicted = np.array([[label in {t.id for t in getattr(r, family)} for label in ids] for r in results])
+        agreed = (a == b).all(axis=1)
+        rows[family] = {
+            "vs_gold": macro_f1(a, predicted),
+            "vs_second": macro_f1(b, predicted),
+            "vs_gold_where_agreed": macro_f1(a[agreed], predicted[agreed]),
+            "agreed_texts": int(agreed.sum()),
+        }
+    return rows
+
+
+def main() -> None:
+    taxonomy = Taxonomy.load(DEFAULT_TAXONOMY)
+    print("| split | texts | family | annotators' macro-F1 | same label set |\n|---|---|---|---|---|")
+    tests = {}
+    for split in ("dev", "test"):
+        gold = read_split(split)
+        second = second_annotation(split, gold)
+        tests[split] = (gold, second)
+        for family, row in agreement_rows(gold, second, taxonomy).items():
+            print(f"| {split} | {len(gold)} | {family} | {row['macro_f1']:.3f} | {row['same_set']:.3f} |")
+    gold, second = tests["test"]
+    print(
+        "\n| family (test) | model vs gold | model vs second | model vs gold, texts both annotations agree on |"
+        "\n|---|---|---|---|"
+    )
+    for family, row in model_rows(gold, second, taxonomy).items():
+        print(
+            f"| {family} | {row['vs_gold']:.3f} | {row['vs_second']:.3f} |"
+            f" {row['vs_gold_where_agreed']:.3f} ({row['agreed_texts']} texts) |"
+        )
+
+
+if __name__ == "__main__":
+    main()
