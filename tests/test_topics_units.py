@@ -167,3 +167,15 @@ def test_topic_space_round_trips_and_names_its_file_hash(tmp_path):
     vectors = np.random.default_rng(5).normal(size=(7, 4))
     np.testing.assert_array_equal(loaded.project(vectors), space.project(vectors))
     assert len(loaded.sha256) == 64 and load_topic_space(tmp_path / "elsewhere") is None
+
+
+def test_topic_space_samples_the_journey_file_it_is_given(tmp_path):
+    """`make train` refits the shipped map on the journey train file as it was (git show), not today's."""
+    from nlp.train.topic_space import generic_texts
+
+    journey = tmp_path / "train.jsonl"
+    texts = ["the parcel never came", "bill doubled overnight", "app keeps crashing"]
+    journey.write_text("".join(f'{{"text": "{t}", "stages": []}}\n' for t in texts), encoding="utf-8")
+    sampled = generic_texts(per_corpus=2, seed=1, journey=journey)
+    assert len(sampled["corpora/journey/train"]) == 2 and set(sampled["corpora/journey/train"]) <= set(texts)
+    assert all(len(group) == 2 for group in sampled.values())

@@ -243,7 +243,7 @@ def train_journey(
     lexical.save(out_dir)
     config = {
         "name": "voc-journey",
-        "version": "1.3.0",
+        "version": "1.4.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": (

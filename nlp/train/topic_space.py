@@ -17,8 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
+from nlp.bundle import REPO_ROOT
 from nlp.topics.space import TOPIC_SPACE_FILE, TopicSpace
 from nlp.train.corpora import corpora_root, goemotions, in_holdout, semeval_tweets
+
+JOURNEY_TRAIN = REPO_ROOT / "corpora" / "journey" / "train.jsonl"
 
 ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0, 1000.0)
 
@@ -52,12 +55,13 @@ def choose_alpha(
     return best, scores
 
 
-def generic_texts(per_corpus: int, seed: int, root: Path | None = None) -> dict[str, list[str]]:
+def generic_texts(
+    per_corpus: int, seed: int, root: Path | None = None, journey: Path = JOURNEY_TRAIN
+) -> dict[str, list[str]]:
     """Up to ``per_corpus`` distinct texts from each training split, sampled with a fixed seed."""
     import pandas as pd
 
     root = root or corpora_root()
-    journey = Path(__file__).resolve().parents[2] / "corpora" / "journey" / "train.jsonl"
     sources = {
         "goemotions/train": [e.text for e in goemotions("train", root)],
         "semeval_tweets/train_no_tweeteval_val": [e.text for e in semeval_tweets(root)],
@@ -71,7 +75,13 @@ def generic_texts(per_corpus: int, seed: int, root: Path | None = None) -> dict[
     return sampled
 
 
-def train_topic_space(model_dir: Path, per_corpus: int = 2000, seed: int = 13, max_tokens: int = 256) -> dict:
+def train_topic_space(
+    model_dir: Path,
+    per_corpus: int = 2000,
+    seed: int = 13,
+    max_tokens: int = 256,
+    journey: Path = JOURNEY_TRAIN,
+) -> dict:
     """Fit, write ``topic_space.safetensors`` into the bundle, and return what was measured."""
     from nlp.bundle import ModelBundle
     from nlp.encoder import Encoder, doc_vectors
@@ -79,7 +89,7 @@ def train_topic_space(model_dir: Path, per_corpus: int = 2000, seed: int = 13, m
     bundle = ModelBundle.load(model_dir)
     if bundle.adapter_dir is None:
         raise ValueError(f"{model_dir} has no adapter: its vectors already are the base encoder's")
-    sources = generic_texts(per_corpus, seed)
+    sources = generic_texts(per_corpus, seed, journey=journey)
     texts = [text for group in sources.values() for text in group]
     adapted = doc_vectors(Encoder.for_bundle(bundle, max_tokens=max_tokens), texts)
     # The base reads the same text: the map learns what the adapter changed, not how emoji are spelled.
