@@ -1,9 +1,10 @@
 """Experiment: how far do two annotations of the journey dev and test files agree, and the model with each?
 
-    python experiments/annotator_agreement.py              # agreement on dev and test, the shipped model on test
+    python experiments/annotator_agreement.py    # agreement on dev, test and a train sample; the model on test
 
-The first annotation is the gold file (`corpora/journey/{dev,test}.jsonl`); the second is
-`corpora/journey/second_annotation/{dev,test}.jsonl`, made blind (texts only, shuffled, the taxonomy's
+The first annotation is the gold file (`corpora/journey/{dev,test}.jsonl`, and for 300 of the texts
+journey data 1.4 and 1.5 added, their rows in `train.jsonl`); the second is
+`corpora/journey/second_annotation/{dev,test,train_sample}.jsonl`, made blind (texts only, shuffled, the taxonomy's
 definitions and examples as the guide; see that folder's README). Per-class F1 is symmetric in the two
 annotations, so the macro-F1 of one against the other is the agreement figure, comparable with the
 model's macro-F1 against gold: it is the score a second careful labeller gets on the same file.
@@ -29,13 +30,20 @@ from nlp.train.journey import JOURNEY_DATA, read_split, targets
 SECOND = JOURNEY_DATA / "second_annotation"
 
 
-def second_annotation(split: str, gold: list[dict]) -> list[dict]:
-    """The second annotation in gold's row order, matched by text (texts are unique across the files)."""
-    by_text = {row["text"]: row for row in map(json.loads, (SECOND / f"{split}.jsonl").open(encoding="utf-8"))}
+def paired_annotations(name: str) -> tuple[list[dict], list[dict]]:
+    """(gold rows, second-annotation rows) in the same order, matched by text (texts are unique
+    across the files). ``dev`` and ``test`` cover their whole file; ``train_sample`` is a sample of
+    the training texts that journey data 1.4 and 1.5 added."""
+    second = [json.loads(line) for line in (SECOND / f"{name}.jsonl").open(encoding="utf-8") if line.strip()]
+    if name == "train_sample":
+        train = {row["text"]: row for row in read_split("train")}
+        return [train[row["text"]] for row in second], second
+    gold = read_split(name)
+    by_text = {row["text"]: row for row in second}
     missing = [row["text"][:40] for row in gold if row["text"] not in by_text]
     if missing:
-        raise SystemExit(f"{len(missing)} {split} texts have no second annotation, e.g. {missing[0]!r}")
-    return [by_text[row["text"]] for row in gold]
+        raise SystemExit(f"{len(missing)} {name} texts have no second annotation, e.g. {missing[0]!r}")
+    return gold, [by_text[row["text"]] for row in gold]
 
 
 def macro_f1(reference: np.ndarray, other: np.ndarray) -> float:
@@ -75,9 +83,8 @@ def main() -> None:
     taxonomy = Taxonomy.load(DEFAULT_TAXONOMY)
     print("| split | texts | family | annotators' macro-F1 | same label set |\n|---|---|---|---|---|")
     tests = {}
-    for split in ("dev", "test"):
-        gold = read_split(split)
-        second = second_annotation(split, gold)
+    for split in ("dev", "test", "train_sample"):
+        gold, second = paired_annotations(split)
         tests[split] = (gold, second)
         for family, row in agreement_rows(gold, second, taxonomy).items():
             print(f"| {split} | {len(gold)} | {family} | {row['macro_f1']:.3f} | {row['same_set']:.3f} |")

@@ -19,10 +19,10 @@ from pathlib import Path
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.heads.journey import LEARNED_FAMILIES
-from nlp.train.journey import JOURNEY_DATA, train_journey
+from nlp.train.journey import JOURNEY_DATA, Grids, train_journey
 
 
-def dev_check_on_share(analyzer: Analyzer, rows: list[str], share: float, seed: int) -> dict[str, float]:
+def dev_check_on_share(analyzer: Analyzer, rows: list[str], share: float, seed: int, grids: Grids) -> dict[str, float]:
     kept = list(rows)
     random.Random(seed).shuffle(kept)
     kept = kept[: int(len(kept) * share)]
@@ -30,7 +30,7 @@ def dev_check_on_share(analyzer: Analyzer, rows: list[str], share: float, seed: 
         data = Path(scratch)
         (data / "train.jsonl").write_text("\n".join(kept) + "\n", encoding="utf-8")
         shutil.copy(JOURNEY_DATA / "dev.jsonl", data / "dev.jsonl")
-        config = train_journey(data / "model", data_dir=data, analyzer=analyzer)
+        config = train_journey(data / "model", data_dir=data, analyzer=analyzer, grids=grids)
     return {family: config["dev_check"][family]["macro_f1"] for family in LEARNED_FAMILIES}
 
 
@@ -39,12 +39,15 @@ def main() -> None:
     parser.add_argument("--train", type=Path, default=JOURNEY_DATA / "train.jsonl", help="journey train file")
     parser.add_argument("--shares", type=float, nargs="+", default=[0.25, 0.5, 0.75, 1.0])
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--c-grid", type=float, nargs="+", default=list(Grids.head), help="the heads' C values")
+    parser.add_argument("--lexical-c-grid", type=float, nargs="+", default=list(Grids.lexical))
     args = parser.parse_args()
+    grids = Grids(head=tuple(args.c_grid), lexical=tuple(args.lexical_c_grid))
     rows = [line for line in args.train.read_text(encoding="utf-8").splitlines() if line.strip()]
     analyzer = Analyzer.from_config(AnalyzerConfig(components=["sentiment"]))
     print(f"| share | train texts | {' | '.join(LEARNED_FAMILIES)} |\n|---|---|{'---|' * len(LEARNED_FAMILIES)}")
     for share in args.shares:
-        scores = dev_check_on_share(analyzer, rows, share, args.seed)
+        scores = dev_check_on_share(analyzer, rows, share, args.seed, grids)
         figures = " | ".join(f"{scores[family]:.3f}" for family in LEARNED_FAMILIES)
         print(f"| {share:g} | {int(len(rows) * share)} | {figures} |", flush=True)
 

@@ -310,15 +310,25 @@ def train_journey_command(
     out: Annotated[Path, typer.Option(help="Model folder to write.")] = Path("models/voc-journey"),
     data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl.")] = Path("corpora/journey"),
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default corpora/taxonomy).")] = None,
+    c_grid: Annotated[
+        str | None, typer.Option(help="Comma-separated C values the heads choose from (default 0.05,0.1,0.25,1).")
+    ] = None,
+    lexical_c_grid: Annotated[
+        str | None, typer.Option(help="Comma-separated C values of the n-gram classifiers (default 8,32).")
+    ] = None,
 ) -> None:
     """Fit the stage, touchpoint and value-dimension heads on the shared encoder (minutes on a CPU).
 
     Prints the dev figures of the same procedure run on the train file alone, and the
     cross-validated figures of the shipped heads (fitted on train + dev)."""
     from nlp.taxonomy import DEFAULT_TAXONOMY
-    from nlp.train.journey import LEARNED_FAMILIES, train_journey
+    from nlp.train.journey import LEARNED_FAMILIES, Grids, train_journey
 
-    config = train_journey(out, data, taxonomy or DEFAULT_TAXONOMY)
+    grids = Grids(
+        head=parse_grid(c_grid, "--c-grid") if c_grid else Grids.head,
+        lexical=parse_grid(lexical_c_grid, "--lexical-c-grid") if lexical_c_grid else Grids.lexical,
+    )
+    config = train_journey(out, data, taxonomy or DEFAULT_TAXONOMY, grids=grids)
     table = Table(title=f"journey heads ({config['data']['train']} train + {config['data']['dev']} dev texts)")
     for column in ("family", "dev macro-F1 (train-only fit)", "dev rules-only", "5-fold CV macro-F1", "decisions"):
         table.add_column(column)
@@ -366,6 +376,17 @@ def eval_aspects(split: str = "test") -> None:
     from nlp.train.aspects import evaluate_aspects
 
     Console().print_json(json.dumps(evaluate_aspects(split)))
+
+
+def parse_grid(values: str, option: str) -> tuple[float, ...]:
+    """'0.05,0.1' -> (0.05, 0.1); anything else is the user's typo, named by its option."""
+    try:
+        grid = tuple(float(value) for value in values.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"{values!r} is not a comma-separated list of numbers", param_hint=option) from None
+    if not all(value > 0 for value in grid):
+        raise typer.BadParameter("C values must be positive", param_hint=option)
+    return grid
 
 
 def print_metrics(metrics: dict[str, dict[str, float]], card_file: Path) -> None:

@@ -19,3 +19,10 @@ def test_analyze_empty_text_exits_with_error_code():
     outcome = runner.invoke(app, ["analyze", "   "])
     assert outcome.exit_code == 2
     assert json.loads(outcome.stdout)["error"]["code"] == "empty_text"
+
+
+def test_train_journey_names_the_option_of_a_bad_grid(tmp_path):
+    result = runner.invoke(app, ["train", "journey", "--out", str(tmp_path), "--c-grid", "0.1,abc"])
+    assert result.exit_code == 2
+    assert "--c-grid" in result.output and "not a comma-separated list" in result.output
+    assert not any(tmp_path.iterdir())

@@ -187,15 +187,16 @@ def test_labels_without_examples_get_a_constant_head():
 
 def test_train_journey_on_tiny_data_writes_a_loadable_model(tmp_path: Path, analyzer):
     from nlp.heads.journey import load_family_models
-    from nlp.train.journey import JOURNEY_DATA, read_split, train_journey
+    from nlp.train.journey import JOURNEY_DATA, Grids, read_split, train_journey
 
     data = tmp_path / "data"
     data.mkdir()
     for split, rows in (("train", 40), ("dev", 15)):
         lines = [json.dumps(row) for row in read_split(split, JOURNEY_DATA)[:rows]]
         (data / f"{split}.jsonl").write_text("\n".join(lines) + "\n")
-    config = train_journey(tmp_path / "model", data, analyzer=analyzer)
+    config = train_journey(tmp_path / "model", data, analyzer=analyzer, grids=Grids(head=(0.5,), lexical=(4.0,)))
     assert set(config["dev_check"]) == {"stages", "touchpoints", "value_dimensions"}
+    assert set(config["chosen_C"].values()) == {0.5} and set(config["chosen_lexical_C"].values()) == {4.0}
     models = load_family_models(tmp_path / "model", Taxonomy.load(DEFAULT_TAXONOMY))
     assert all(model.learned and model.lexical is not None for model in models.values())
     vectors = analyzer.encoder.encode(["The courier left my parcel in the rain."])[0].doc[None, :]
