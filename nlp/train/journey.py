@@ -259,7 +259,7 @@ def train_journey(
     lexical.save(out_dir)
     config = {
         "name": "voc-journey",
-        "version": "1.5.0",
+        "version": "1.6.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": (
