@@ -25,7 +25,7 @@ from sklearn.metrics import f1_score
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.heads.journey import LEARNED_FAMILIES
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
-from nlp.train.journey import JOURNEY_DATA, read_split, targets
+from nlp.train.journey import JOURNEY_DATA, read_split, reported_labels, targets
 
 SECOND = JOURNEY_DATA / "second_annotation"
 
@@ -68,7 +68,7 @@ def model_rows(gold: list[dict], second: list[dict], taxonomy: Taxonomy) -> dict
     for family in LEARNED_FAMILIES:
         ids = taxonomy.ids(family)
         a, b = targets(gold, family, ids), targets(second, family, ids)
-        predicted = np.array([[label in {t.id for t in getattr(r, family)} for label in ids] for r in results])
+        predicted = reported_labels(results, family, ids)
         agreed = (a == b).all(axis=1)
         rows[family] = {
             "vs_gold": macro_f1(a, predicted),

@@ -277,14 +277,15 @@ def train_topic_space_command(
     per_corpus: Annotated[int, typer.Option(help="Unlabelled texts sampled from each training split.")] = 2000,
     seed: int = 13,
     journey_train: Annotated[
-        Path, typer.Option(help="Journey train file to sample from (the shipped map read the 1,762-text one).")
-    ] = Path("corpora/journey/train.jsonl"),
+        Path | None,
+        typer.Option(help="Journey train file (default: the repository's; the shipped map read the 1,762-text one)."),
+    ] = None,
 ) -> None:
     """Fit the linear map topics apply to adapted vectors to recover the base encoder's (minutes on a CPU)."""
-    from nlp.train.topic_space import TOPIC_SPACE_FILE, train_topic_space
+    from nlp.train.topic_space import JOURNEY_TRAIN, TOPIC_SPACE_FILE, train_topic_space
 
     logging.getLogger().setLevel(logging.INFO)
-    summary = train_topic_space(model_dir, per_corpus, seed, journey=journey_train)
+    summary = train_topic_space(model_dir, per_corpus, seed, journey=journey_train or JOURNEY_TRAIN)
     console.print_json(json.dumps(summary))
     console.print(f"topic space written to {model_dir / TOPIC_SPACE_FILE}; refit topic models on it")
 

@@ -289,6 +289,11 @@ def _per_class(gold: np.ndarray, predicted: np.ndarray, ids: list[str]) -> dict[
     }
 
 
+def reported_labels(results: list, family: str, ids: list[str]) -> np.ndarray:
+    """(texts, labels) booleans: which of ``ids`` each analysis result reports for ``family``."""
+    return np.array([[label in {t.id for t in getattr(r, family)} for label in ids] for r in results], dtype=bool)
+
+
 def evaluate_journey(analyzer: Analyzer, data_dir: Path = JOURNEY_DATA) -> dict:
     """Test-file figures of the full component beside the cue-only baseline, plus external checks."""
     journey = next(c for c in analyzer.components if c.name == "journey")
@@ -299,7 +304,7 @@ def evaluate_journey(analyzer: Analyzer, data_dir: Path = JOURNEY_DATA) -> dict:
     for family in LEARNED_FAMILIES:
         ids = journey.taxonomy.ids(family)
         gold = targets(test, family, ids)
-        predicted = np.array([[label in {t.id for t in getattr(r, family)} for label in ids] for r in results])
+        predicted = reported_labels(results, family, ids)
         rules = np.stack([journey.matcher.indicators(h, family) for h in hits]).astype(bool)
         report[family] = {
             "macro_f1": macro_f1(gold, predicted),
