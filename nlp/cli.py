@@ -312,10 +312,10 @@ def train_journey_command(
     data: Annotated[Path, typer.Option(help="Folder with train.jsonl and dev.jsonl.")] = Path("corpora/journey"),
     taxonomy: Annotated[Path | None, typer.Option(help="Taxonomy YAML (default corpora/taxonomy).")] = None,
     c_grid: Annotated[
-        str | None, typer.Option(help="Comma-separated C values the heads choose from (default 0.05,0.1,0.25,1).")
+        str | None, typer.Option(help="Comma-separated C values the heads choose from (default 0.02,0.05,0.25,1).")
     ] = None,
     lexical_c_grid: Annotated[
-        str | None, typer.Option(help="Comma-separated C values of the n-gram classifiers (default 8,32).")
+        str | None, typer.Option(help="Comma-separated C values of the n-gram classifiers (default 8,32,64).")
     ] = None,
 ) -> None:
     """Fit the stage, touchpoint and value-dimension heads on the shared encoder (minutes on a CPU).
