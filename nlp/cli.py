@@ -353,11 +353,13 @@ def eval_journey(
 
     report = evaluate_journey(_analyzer(), data)
     table = Table(title=f"journey test file ({report['n_test']} texts)")
-    for column in ("family", "macro-F1", "micro-F1", "rules-only macro-F1"):
+    for column in ("family", "macro-F1", "95% interval (bootstrap)", "micro-F1", "rules-only macro-F1"):
         table.add_column(column)
     for family in ("stages", "touchpoints", "value_dimensions"):
         row = report[family]
-        table.add_row(family, f"{row['macro_f1']}", f"{row['micro_f1']}", f"{row['rules_only_macro_f1']}")
+        low, high = row["macro_f1_95ci"]
+        interval = f"{low}-{high}"
+        table.add_row(family, f"{row['macro_f1']}", interval, f"{row['micro_f1']}", f"{row['rules_only_macro_f1']}")
     Console().print(table)
     for family in ("stages", "touchpoints", "value_dimensions"):
         per_class = Table(title=f"{family}: per class")

@@ -10,6 +10,7 @@ from nlp.heads.linear import LinearHead
 from nlp.heads.signals import matches
 from nlp.schema import Evidence, Result, Sentiment, TaggedLabel
 from nlp.taxonomy import DEFAULT_TAXONOMY, Routing, RuleCondition, Taxonomy
+from nlp.train.evaluate import bootstrap_interval, macro_recall
 from nlp.train.journey import choose_decisions, f1_per_threshold
 
 MIXED = "The courier lost my parcel, and when I rang customer service they hung up on me."
@@ -99,6 +100,16 @@ def test_default_routing_sends_billing_churn_to_retention():
     result = _result(stages=["billing"], signals=["churn_risk"])
     first = next(r for r in routing.rules if matches(r.when, result, "charged twice"))
     assert first.team == "retention-desk"
+
+
+def test_bootstrap_interval_brackets_the_figure_and_is_repeatable():
+    rng = np.random.default_rng(1)
+    gold = rng.integers(0, 3, 300)
+    predicted = np.where(rng.random(300) < 0.7, gold, rng.integers(0, 3, 300))
+    low, high = bootstrap_interval(macro_recall, gold, predicted)
+    assert low < macro_recall(gold, predicted) < high < low + 0.2
+    assert bootstrap_interval(macro_recall, gold, predicted) == [low, high]
+    assert bootstrap_interval(macro_recall, gold, gold) == [1.0, 1.0]
 
 
 def test_f1_per_threshold_matches_a_hand_count():

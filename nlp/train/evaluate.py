@@ -10,6 +10,7 @@ import itertools
 import json
 import random
 import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,25 @@ def multi_hot(rows: list[tuple[int, ...]], size: int) -> np.ndarray:
     for i, labels in enumerate(rows):
         out[i, list(labels)] = True
     return out
+
+
+def bootstrap_interval(
+    metric: Callable[[np.ndarray, np.ndarray], float],
+    gold: np.ndarray,
+    predicted: np.ndarray,
+    rounds: int = 1000,
+    seed: int = 0,
+) -> list[float]:
+    """95% percentile-bootstrap interval of ``metric`` over the rows (texts): how far the figure
+    could move on another test file of the same size, so small files are not over-read."""
+    rng = np.random.default_rng(seed)
+    samples = (rng.integers(0, len(gold), len(gold)) for _ in range(rounds))
+    scores = [metric(gold[rows], predicted[rows]) for rows in samples]
+    return [round(float(q), 4) for q in np.quantile(scores, [0.025, 0.975])]
+
+
+def macro_recall(gold: np.ndarray, predicted: np.ndarray) -> float:
+    return float(recall_score(gold, predicted, average="macro", zero_division=0))
 
 
 def _rounded(metric, gold, predicted) -> float:
@@ -137,7 +157,8 @@ def sentiment_probabilities(head: LinearHead, bias: np.ndarray, encoder: Encoder
 
 def _sentiment_metrics(gold: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
     return {
-        "macro_recall": round(float(recall_score(gold, predicted, average="macro")), 4),
+        "macro_recall": round(macro_recall(gold, predicted), 4),
+        "macro_recall_95ci": bootstrap_interval(macro_recall, gold, predicted),
         "macro_f1": round(float(f1_score(gold, predicted, average="macro")), 4),
         "accuracy": round(float(accuracy_score(gold, predicted)), 4),
         "n": len(gold),

@@ -31,7 +31,7 @@ from nlp.heads.lexical import VIEWS, LexicalModel, head_probabilities, ngram_cou
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
-from nlp.train.evaluate import THRESHOLD_GRID, f1_per_threshold
+from nlp.train.evaluate import THRESHOLD_GRID, bootstrap_interval, f1_per_threshold
 
 JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 MAPPINGS = REPO_ROOT / "corpora" / "mappings"
@@ -214,8 +214,12 @@ def _fit(x: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float) -> LinearHe
     return LinearHead(np.stack(weights), np.array(biases))
 
 
+def _macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
+    return float(f1_score(gold, predicted, average="macro", zero_division=0))
+
+
 def macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
-    return round(float(f1_score(gold, predicted, average="macro", zero_division=0)), 4)
+    return round(_macro_f1(gold, predicted), 4)
 
 
 def dev_check(fitted: FamilyFit, x_dev: np.ndarray, counts_dev: np.ndarray, y_dev: np.ndarray) -> dict[str, float]:
@@ -310,6 +314,7 @@ def evaluate_journey(analyzer: Analyzer, data_dir: Path = JOURNEY_DATA) -> dict:
         rules = np.stack([journey.matcher.indicators(h, family) for h in hits]).astype(bool)
         report[family] = {
             "macro_f1": macro_f1(gold, predicted),
+            "macro_f1_95ci": bootstrap_interval(_macro_f1, gold, predicted),
             "micro_f1": round(float(f1_score(gold, predicted, average="micro", zero_division=0)), 4),
             "rules_only_macro_f1": macro_f1(gold, rules),
             "per_class": _per_class(gold, predicted, ids),
