@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 import yaml
+from joblib import Parallel, delayed
 from scipy import sparse
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, precision_recall_fscore_support
@@ -44,6 +45,7 @@ MAPPINGS = REPO_ROOT / "corpora" / "mappings"
 C_GRID = (0.02, 0.05, 0.25, 1.0)
 LEXICAL_C_GRID = (8.0, 32.0, 64.0)
 FOLDS = 5
+PARALLEL_MIN_ROWS = 1000
 NEVER_SEEN_LOGIT = 10.0
 
 
@@ -196,22 +198,24 @@ def fit_stacked(
 
 
 def _fit(x: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float) -> LinearHead:
-    weights, biases = [], []
+    # One process per core: the labels' fits are independent, and each is single-threaded (below).
+    # Small fits stay in this process, where starting workers would cost more than it saves.
+    jobs = -1 if x.shape[0] >= PARALLEL_MIN_ROWS else 1
+    columns = Parallel(n_jobs=jobs)(delayed(_fit_label)(x, y[:, column], c) for column in range(y.shape[1]))
+    weights, biases = zip(*columns)
+    return LinearHead(np.stack(weights), np.array(biases))
+
+
+def _fit_label(x: np.ndarray | sparse.csr_matrix, y: np.ndarray, c: float) -> tuple[np.ndarray, float]:
+    if len(np.unique(y)) < 2:
+        # A label with no example (or no counter-example) among these rows, as a small custom
+        # taxonomy or a cross-validation fold can have: its head says so, always.
+        return np.zeros(x.shape[1]), NEVER_SEEN_LOGIT if y[0] else -NEVER_SEEN_LOGIT
     # These problems are small: BLAS threads only add synchronisation, which made the fits 28x
     # slower on a busy 2-core machine.
     with threadpool_limits(1):
-        for column in range(y.shape[1]):
-            if len(np.unique(y[:, column])) < 2:
-                # A label with no example (or no counter-example) among these rows, as a small
-                # custom taxonomy or a cross-validation fold can have: its head says so, always.
-                weights.append(np.zeros(x.shape[1]))
-                biases.append(NEVER_SEEN_LOGIT if y[0, column] else -NEVER_SEEN_LOGIT)
-                continue
-            model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
-            model.fit(x, y[:, column])
-            weights.append(model.coef_[0])
-            biases.append(model.intercept_[0])
-    return LinearHead(np.stack(weights), np.array(biases))
+        model = LogisticRegression(C=c, max_iter=2000, class_weight="balanced").fit(x, y)
+    return model.coef_[0], float(model.intercept_[0])
 
 
 def _macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
