@@ -11,7 +11,7 @@ from nlp.heads.signals import matches
 from nlp.schema import Evidence, Result, Sentiment, TaggedLabel
 from nlp.taxonomy import DEFAULT_TAXONOMY, Routing, RuleCondition, Taxonomy
 from nlp.train.evaluate import bootstrap_interval, macro_recall
-from nlp.train.journey import choose_decisions, f1_per_threshold
+from nlp.train.journey import NEVER_SEEN_LOGIT, PARALLEL_MIN_ROWS, _fit, _fit_label, choose_decisions, f1_per_threshold
 
 MIXED = "The courier lost my parcel, and when I rang customer service they hung up on me."
 
@@ -110,6 +110,17 @@ def test_bootstrap_interval_brackets_the_figure_and_is_repeatable():
     assert low < macro_recall(gold, predicted) < high < low + 0.2
     assert bootstrap_interval(macro_recall, gold, predicted) == [low, high]
     assert bootstrap_interval(macro_recall, gold, gold) == [1.0, 1.0]
+
+
+def test_labels_fitted_in_parallel_match_fits_one_at_a_time():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(PARALLEL_MIN_ROWS, 6))
+    y = np.column_stack([x[:, 0] > 0, x[:, 1] + x[:, 2] > 0.5, np.zeros(len(x), dtype=bool)])
+    head = _fit(x, y, 1.0)
+    for column in range(y.shape[1]):
+        weights, bias = _fit_label(x, y[:, column], 1.0)
+        assert np.allclose(head.weight[column], weights, atol=1e-6) and np.isclose(head.bias[column], bias)
+    assert head.bias[2] == -NEVER_SEEN_LOGIT
 
 
 def test_f1_per_threshold_matches_a_hand_count():
