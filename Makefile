@@ -40,24 +40,30 @@ bench: install
 # continuation runs that weight the emotion loss, the later ones with more tweets than GoEmotions
 # and with our journey train file as a fourth task; each run was kept only because its dev-split
 # figures improved. Runs 1-4 read emoji as [UNK] (--no-spell-symbols); run 6 (1.3.0) reads them
-# as words and adds the emoji-rich TweetEval emotion tweets. Then dev-split calibration.
+# as words and adds the emoji-rich TweetEval emotion tweets; run 7 (1.4.0) passes twice over the
+# journey train file of voc-journey 1.6.0-1.8.0 (10,373 texts). Then dev-split calibration.
 CONTINUE_RUN = --lr 2e-4 --head-lr 1e-3 --emotion-weight 5 --goemotions-rows 15000 --sst2-rows 2000
 train: install
 	$(BIN)/voc train multitask --out runs/multitask --bucket-batches 1 --no-spell-symbols
 	$(BIN)/voc train multitask --out runs/multitask-v2 --init-from runs/multitask --no-spell-symbols \
 		--lr 3e-4 --head-lr 1e-3 --emotion-weight 5 --sst2-rows 4000
 	$(BIN)/voc train multitask --out runs/multitask-v3 --init-from runs/multitask-v2 --no-spell-symbols $(CONTINUE_RUN)
-	# Runs 4 and 6 and the topic space read the journey train file as it was when they ran
-	# (1,223, 1,478 and 1,762 texts).
-	mkdir -p runs/journey-375b7ca runs/journey-3a89957 runs/journey-a566922
+	# Runs 4, 6 and 7 and the topic space read the journey train file as it was when they ran
+	# (1,223, 1,478, 10,373 and 1,762 texts).
+	mkdir -p runs/journey-375b7ca runs/journey-3a89957 runs/journey-0b6c489 runs/journey-a566922
 	git show 375b7ca:corpora/journey/train.jsonl > runs/journey-375b7ca/train.jsonl
 	git show 3a89957:corpora/journey/train.jsonl > runs/journey-3a89957/train.jsonl
+	git show 0b6c489:corpora/journey/train.jsonl > runs/journey-0b6c489/train.jsonl
 	git show a566922:corpora/journey/train.jsonl > runs/journey-a566922/train.jsonl
 	$(BIN)/voc train multitask --out runs/multitask-v4 --init-from runs/multitask-v3 --no-spell-symbols $(CONTINUE_RUN) \
 		--journey-epochs 6 --journey-weight 2 --journey-dir runs/journey-375b7ca --seed 14
 	$(BIN)/voc train multitask --out runs/multitask-v6 --init-from runs/multitask-v4 $(CONTINUE_RUN) \
 		--journey-epochs 6 --journey-weight 2 --journey-dir runs/journey-3a89957 --tweeteval-emotion-rows -1 --seed 16
-	$(BIN)/voc train calibrate runs/multitask-v6 --out models/voc-multitask --version 1.3.0
+	$(BIN)/voc train multitask --out runs/multitask-v7 --init-from runs/multitask-v6 \
+		--lr 2e-4 --head-lr 1e-3 --emotion-weight 5 --semeval-rows 15000 --goemotions-rows 10000 \
+		--sst2-rows 2000 --tweeteval-emotion-rows -1 \
+		--journey-epochs 2 --journey-weight 2 --journey-dir runs/journey-0b6c489 --seed 17
+	$(BIN)/voc train calibrate runs/multitask-v7 --out models/voc-multitask --version 1.4.0
 	$(BIN)/voc train topic-space --model-dir models/voc-multitask --journey-train runs/journey-a566922/train.jsonl
 	$(BIN)/voc train journey --out models/voc-journey
 	$(BIN)/voc topics train ../shared/corpora/banking77/train.csv --text-col text --min-topic-size 30 -o models/topics/default

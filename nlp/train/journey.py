@@ -269,7 +269,7 @@ def train_journey(
     lexical.save(out_dir)
     config = {
         "name": "voc-journey",
-        "version": "1.7.0",
+        "version": "1.8.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": (
