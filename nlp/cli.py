@@ -259,6 +259,17 @@ def train_multitask(
     console.print(f"trained run written to {train(config)}")
 
 
+@train_app.command("soup")
+def train_soup(
+    runs: Annotated[list[Path], typer.Argument(help="Run folders that continued the same model (other seeds).")],
+    out: Annotated[Path, typer.Option(help="Run folder for the averaged adapter and heads.")] = Path("runs/soup"),
+) -> None:
+    """Average the weights of runs from one starting point (a model soup); calibrate the result."""
+    from nlp.train.soup import make_soup
+
+    console.print(f"averaged run written to {make_soup(runs, out)}")
+
+
 @train_app.command("calibrate")
 def train_calibrate(
     run: Annotated[Path, typer.Argument(help="Run folder written by 'voc train multitask'.")],

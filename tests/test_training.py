@@ -136,3 +136,42 @@ def test_run_settings_name_repository_paths_relative_to_it():
     assert _portable(REPO_ROOT / "corpora" / "taxonomy" / "default.yaml") == "corpora/taxonomy/default.yaml"
     assert _portable(Path("runs/multitask")) == "runs/multitask"
     assert _portable(Path("/elsewhere/data")) == "/elsewhere/data"
+
+
+def test_soup_adapter_applies_the_mean_of_the_runs_updates():
+    import numpy as np
+
+    from nlp.train.soup import average_adapters
+
+    rng = np.random.default_rng(0)
+    runs = [{"m.lora_A.weight": rng.normal(size=(4, 6)), "m.lora_B.weight": rng.normal(size=(5, 4))} for _ in range(3)]
+    soup = average_adapters(runs)
+    expected = np.mean([r["m.lora_B.weight"] @ r["m.lora_A.weight"] for r in runs], axis=0)
+    assert soup["m.lora_A.weight"].shape == (12, 6)
+    assert np.allclose(soup["m.lora_B.weight"] @ soup["m.lora_A.weight"], expected)
+
+
+def test_soup_of_a_run_with_itself_merges_into_the_same_encoder(tmp_path: Path):
+    import numpy as np
+    import pytest
+    from safetensors.numpy import load_file
+
+    from nlp.encoder import load_adapted_model
+    from nlp.train.soup import make_soup
+
+    run = train(MultitaskConfig(out_dir=tmp_path / "run", semeval_rows=8, goemotions_rows=8, sst2_rows=0, uci=False))
+    soup = make_soup([run, run], tmp_path / "soup")
+    trained = load_file(str(run / "adapter" / "adapter_model.safetensors"))
+    assert any(np.abs(v).sum() > 0 for k, v in trained.items() if "lora_B" in k)  # a real update, not LoRA's zero init
+    assert json.loads((soup / "adapter" / "adapter_config.json").read_text())["r"] == 32
+    alone, doubled = load_adapted_model(run / "adapter").state_dict(), load_adapted_model(soup / "adapter").state_dict()
+    assert all(np.allclose(alone[k].numpy(), doubled[k].numpy(), atol=1e-6) for k in alone)
+
+    other = tmp_path / "other"
+    other.mkdir()
+    for name in ("adapter", "heads.safetensors", "labels.json"):
+        (other / name).symlink_to(run / name)
+    settings = json.loads((run / "train_config.json").read_text())
+    (other / "train_config.json").write_text(json.dumps(dict(settings, base_model="all-mpnet-base-v2")))
+    with pytest.raises(ValueError, match="base_model"):
+        make_soup([run, other], tmp_path / "mixed")
