@@ -28,12 +28,12 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.metrics import recall_score
-from unfreeze_top_layers import N_LAYERS, pooled_vectors, unfreeze_top
+from unfreeze_top_layers import N_LAYERS, pooled_vectors, train_on, unfreeze_top
 
 from nlp.encoder import load_tokenizer
 from nlp.train import corpora
 from nlp.train.evaluate import choose_sentiment_bias
-from nlp.train.multitask import MultitaskConfig, as_linear_head, build_model, make_batches, optimise
+from nlp.train.multitask import MultitaskConfig, as_linear_head, build_model, make_batches
 
 # The pool file lists SemEval-2016's 20,632 test tweets last (minus duplicates dropped from them);
 # the last 20,000 rows are certainly among them, and their label shares match (15.5 / 49.8 / 34.7 %).
@@ -68,12 +68,9 @@ def main() -> None:
     tokenizer = load_tokenizer()
     model = build_model(config, len(corpora.goemotions_labels()), tokenizer)
     full = unfreeze_top(model, N_LAYERS) if arm["full_lr"] else []
+    # Sentiment batches only: the emotion head gets no gradient, so the optimiser leaves it alone.
     batches = make_batches(earlier, [], corpora.goemotions_labels(), config, rng)
-    lora = [p for n, p in model.encoder.named_parameters() if p.requires_grad and "lora_" in n]
-    groups = [{"params": lora, "lr": config.lr}, {"params": [*model.sentiment.parameters()], "lr": config.head_lr}]
-    if full:
-        groups.append({"params": full, "lr": arm["full_lr"]})
-    optimise(model, tokenizer, batches, torch.optim.AdamW(groups, weight_decay=0.01), config)
+    train_on(model, tokenizer, batches, config, full, arm["full_lr"])
 
     head = as_linear_head(model.sentiment)
     val = corpora.tweeteval_sentiment("val")

@@ -48,6 +48,13 @@ def fine_tune(
     tweets = rng.sample(corpora.semeval_tweets(), 20000)
     emotions = rng.sample(corpora.goemotions("train"), 6000)
     batches = make_batches(tweets, emotions, corpora.goemotions_labels(), config, rng)
+    train_on(model, tokenizer, batches, config, full, full_lr)
+
+
+def train_on(
+    model: MultitaskModel, tokenizer, batches: list, config: MultitaskConfig, full: list[nn.Parameter], full_lr: float
+) -> None:
+    """One pass over ``batches``: the adapter and heads at the config's rates, ``full`` at ``full_lr``."""
     lora = [p for n, p in model.encoder.named_parameters() if p.requires_grad and "lora_" in n]
     heads = [*model.sentiment.parameters(), *model.emotion.parameters()]
     groups = [{"params": lora, "lr": config.lr}, {"params": heads, "lr": config.head_lr}]

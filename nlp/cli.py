@@ -264,7 +264,7 @@ def train_soup(
     runs: Annotated[list[Path], typer.Argument(help="Run folders that continued the same model (other seeds).")],
     out: Annotated[Path, typer.Option(help="Run folder for the averaged adapter and heads.")] = Path("runs/soup"),
 ) -> None:
-    """Average the weights of runs from one starting point (a model soup); calibrate the result."""
+    """Average the weights of runs from one starting point (a model soup); then run 'voc train calibrate' on it."""
     from nlp.train.soup import make_soup
 
     console.print(f"averaged run written to {make_soup(runs, out)}")
