@@ -169,9 +169,15 @@ def test_soup_of_a_run_with_itself_merges_into_the_same_encoder(tmp_path: Path):
 
     other = tmp_path / "other"
     other.mkdir()
-    for name in ("adapter", "heads.safetensors", "labels.json"):
+    for name in ("adapter", "heads.safetensors"):
         (other / name).symlink_to(run / name)
     settings = json.loads((run / "train_config.json").read_text())
     (other / "train_config.json").write_text(json.dumps(dict(settings, base_model="all-mpnet-base-v2")))
+    labels = json.loads((run / "labels.json").read_text())
+    (other / "labels.json").write_text(json.dumps(labels))
     with pytest.raises(ValueError, match="base_model"):
+        make_soup([run, other], tmp_path / "mixed")
+    (other / "train_config.json").write_text(json.dumps(settings))
+    (other / "labels.json").write_text(json.dumps({**labels, "emotion": labels["emotion"][::-1]}))
+    with pytest.raises(ValueError, match="labels"):
         make_soup([run, other], tmp_path / "mixed")

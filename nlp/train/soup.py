@@ -47,12 +47,22 @@ def _same_recipe(configs: list[dict]) -> None:
             raise ValueError(f"runs differ in {field} ({', '.join(sorted(values))}): they cannot be averaged")
 
 
+def _same_labels(runs: list[Path]) -> str:
+    """The runs' shared label lists: averaging row k of two heads only means something when row k
+    names the same label in both."""
+    labels = {(run / "labels.json").read_text() for run in runs}
+    if len(labels) > 1:
+        raise ValueError("runs differ in their heads' labels (labels.json): they cannot be averaged")
+    return labels.pop()
+
+
 def make_soup(runs: list[Path], out_dir: Path) -> Path:
     """Write the averaged run to ``out_dir``, a run folder ``voc train calibrate`` reads."""
     if len(runs) < 2:
         raise ValueError("a soup needs two runs or more")
     configs = [json.loads((run / "train_config.json").read_text()) for run in runs]
     _same_recipe(configs)
+    labels = _same_labels(runs)
     (out_dir / "adapter").mkdir(parents=True, exist_ok=True)
     adapters = [load_file(str(run / ADAPTER_WEIGHTS)) for run in runs]
     save_file(average_adapters(adapters), str(out_dir / ADAPTER_WEIGHTS))
@@ -67,7 +77,7 @@ def make_soup(runs: list[Path], out_dir: Path) -> Path:
         for task in heads[0]
     }
     save_heads(out_dir / "heads.safetensors", averaged)
-    (out_dir / "labels.json").write_text((runs[0] / "labels.json").read_text())
+    (out_dir / "labels.json").write_text(labels)
     settings = dict(configs[0], out_dir=_portable(out_dir), seed=[c.get("seed") for c in configs])
     settings["soup_of"] = [_portable(run) for run in runs]
     (out_dir / "train_config.json").write_text(json.dumps(settings, indent=2))
