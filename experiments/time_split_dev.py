@@ -9,9 +9,13 @@ time to the 2017 test a dev split can be. This holds them out:
 
     python experiments/time_split_dev.py --arm lora   # a fresh LoRA, voc train multitask's first-run rates
     python experiments/time_split_dev.py --arm full   # every encoder weight trained, lr 5e-5 (the issue's reference)
+    python experiments/time_split_dev.py --arm lora-aux   # the LoRA arm plus the shipped runs' other corpora
 
-Each arm trains one epoch, sentiment only, on the same earlier rows of the pool (2013-2016 train,
-dev and devtest; seed 21), then prints macro-recall on TweetEval val and on a 4,000-tweet sample of
+Each arm trains one epoch on the same earlier rows of the pool (2013-2016 train, dev and devtest;
+seed 21), sentiment only except ``lora-aux``, which adds what run 7 reads beside the tweets (2,000
+SST-2 sentences, the UCI sentences, the TweetEval emotion tweets as polarity, 10,000 GoEmotions
+rows with their sentiment grouping, emotion weight 5): do the non-tweet corpora, which lift val,
+also lift the later tweets? Then it prints macro-recall on TweetEval val and on a 4,000-tweet sample of
 the held-out 2016 test tweets: argmax, with offsets chosen on val (what ``voc train calibrate``
 does) and with offsets chosen on that sample itself (its ceiling). It reads no test split and
 saves nothing. ~25 min per arm with ``--threads 1`` on this project's 2-core machine, so both
@@ -33,13 +37,25 @@ from unfreeze_top_layers import N_LAYERS, pooled_vectors, train_on, unfreeze_top
 from nlp.encoder import load_tokenizer
 from nlp.train import corpora
 from nlp.train.evaluate import choose_sentiment_bias
-from nlp.train.multitask import MultitaskConfig, as_linear_head, build_model, make_batches
+from nlp.train.multitask import MultitaskConfig, MultitaskModel, as_linear_head, build_model, make_batches
 
 # The pool file lists SemEval-2016's 20,632 test tweets last (minus duplicates dropped from them);
 # the last 20,000 rows are certainly among them, and their label shares match (15.5 / 49.8 / 34.7 %).
 LATEST_ROWS = 20000
 DEV_SAMPLE = 4000
-ARMS = {"lora": {"lr": 5e-4, "full_lr": None}, "full": {"lr": 5e-5, "full_lr": 5e-5}}
+ARMS = {
+    "lora": {"lr": 5e-4, "full_lr": None, "aux": False},
+    "full": {"lr": 5e-5, "full_lr": 5e-5, "aux": False},
+    "lora-aux": {"lr": 5e-4, "full_lr": None, "aux": True},
+}
+AUX_GOEMOTIONS_ROWS = 10000  # run 7's sample; SST-2 2,000 likewise
+
+
+def auxiliary_data(rng: random.Random) -> tuple[list, list]:
+    """The non-SemEval sentiment rows and the GoEmotions rows run 7 reads beside the tweets."""
+    sentiment = rng.sample(corpora.sst2("train"), 2000) + corpora.uci_sentences(holdout=False)
+    sentiment += corpora.tweeteval_emotion_polarity("train")
+    return sentiment, rng.sample(corpora.goemotions("train"), AUX_GOEMOTIONS_ROWS)
 
 
 def macro_recall_figures(logits: np.ndarray, gold: np.ndarray, val_bias: list[float]) -> dict[str, float]:
@@ -48,6 +64,29 @@ def macro_recall_figures(logits: np.ndarray, gold: np.ndarray, val_bias: list[fl
         "argmax": round(recall_score(gold, logits.argmax(1), average="macro"), 4),
         "val_offsets": round(recall_score(gold, (logits + val_bias).argmax(1), average="macro"), 4),
         "own_offsets (ceiling)": round(recall_score(gold, (logits + own_bias).argmax(1), average="macro"), 4),
+    }
+
+
+def time_split(rng: random.Random) -> tuple[list, list]:
+    """The pool's earlier rows (for training) and a sample of its latest, the 2016 test tweets."""
+    pool = corpora.semeval_tweets()
+    earlier, latest = pool[:-LATEST_ROWS], pool[-LATEST_ROWS:]
+    return earlier, rng.sample(latest, DEV_SAMPLE)
+
+
+def sentiment_figures(model: MultitaskModel, tokenizer, dev_2016: list) -> dict:
+    """Macro-recall on TweetEval val and on the 2016 sample, with the offsets chosen on val."""
+    head = as_linear_head(model.sentiment)
+    val = corpora.tweeteval_sentiment("val")
+    val_logits = head.logits(pooled_vectors(model, tokenizer, [e.text for e in val]))
+    val_gold = np.array([e.label for e in val])
+    val_bias = choose_sentiment_bias(val_logits, val_gold)
+    dev_logits = head.logits(pooled_vectors(model, tokenizer, [e.text for e in dev_2016]))
+    dev_gold = np.array([e.label for e in dev_2016])
+    return {
+        "val_offsets": val_bias,
+        "tweeteval_val": macro_recall_figures(val_logits, val_gold, val_bias),
+        "semeval2016_test_sample": macro_recall_figures(dev_logits, dev_gold, val_bias),
     }
 
 
@@ -60,34 +99,21 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     arm = ARMS[args.arm]
-    pool = corpora.semeval_tweets()
-    earlier, latest = pool[:-LATEST_ROWS], pool[-LATEST_ROWS:]
     rng = random.Random(21)
-    dev_2016 = rng.sample(latest, DEV_SAMPLE)
-    config = MultitaskConfig(out_dir=Path("runs/time-split-experiment"), lr=arm["lr"], head_lr=1e-3)
+    earlier, dev_2016 = time_split(rng)
+    sentiment, emotions = (earlier, [])
+    if arm["aux"]:
+        extra, emotions = auxiliary_data(rng)
+        sentiment = earlier + extra
+    config = MultitaskConfig(out_dir=Path("runs/time-split-experiment"), lr=arm["lr"], head_lr=1e-3, emotion_weight=5.0)
     tokenizer = load_tokenizer()
     model = build_model(config, len(corpora.goemotions_labels()), tokenizer)
     full = unfreeze_top(model, N_LAYERS) if arm["full_lr"] else []
-    # Sentiment batches only: the emotion head gets no gradient, so the optimiser leaves it alone.
-    batches = make_batches(earlier, [], corpora.goemotions_labels(), config, rng)
+    # Without emotion batches the emotion head gets no gradient, so the optimiser leaves it alone.
+    batches = make_batches(sentiment, emotions, corpora.goemotions_labels(), config, rng)
     train_on(model, tokenizer, batches, config, full, arm["full_lr"])
-
-    head = as_linear_head(model.sentiment)
-    val = corpora.tweeteval_sentiment("val")
-    val_logits = head.logits(pooled_vectors(model, tokenizer, [e.text for e in val]))
-    val_gold = np.array([e.label for e in val])
-    val_bias = choose_sentiment_bias(val_logits, val_gold)
-    dev_logits = head.logits(pooled_vectors(model, tokenizer, [e.text for e in dev_2016]))
-    dev_gold = np.array([e.label for e in dev_2016])
-    print(
-        {
-            "arm": args.arm,
-            "train_rows": len(earlier),
-            "val_offsets": val_bias,
-            "tweeteval_val": macro_recall_figures(val_logits, val_gold, val_bias),
-            "semeval2016_test_sample": macro_recall_figures(dev_logits, dev_gold, val_bias),
-        }
-    )
+    figures = sentiment_figures(model, tokenizer, dev_2016)
+    print({"arm": args.arm, "train_rows": len(sentiment) + len(emotions), **figures})
 
 
 if __name__ == "__main__":
