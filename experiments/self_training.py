@@ -13,7 +13,7 @@ and val; irony's are older), read without their task labels. In the frame of ``t
    ``self-trained`` over the earlier rows plus the pseudo-labelled tweets.
 
 Each is read on TweetEval val and on the 4,000 held-out SemEval-2016 test tweets (later than every
-training row). It reads no test split and saves nothing. ~45 min with ``--threads 2`` on this
+training row). It reads no test split and saves nothing. ~40 min with ``--threads 2`` on this
 project's 2-core machine.
 
     python experiments/self_training.py
