@@ -73,6 +73,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--confidence", type=float, default=0.8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--pass-seed", type=int, default=22, help="row order of the students' pass")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
@@ -90,7 +91,7 @@ def main() -> None:
     shares = np.bincount([e.label for e in pseudo], minlength=3) / max(len(pseudo), 1)
     print({"unlabelled": len(texts), "kept": len(pseudo), "neg/neu/pos shares": shares.round(3).tolist()})
     for name, rows in (("control", earlier), ("self-trained", earlier + pseudo)):
-        student = another_pass(teacher, tokenizer, rows, config, seed=22)
+        student = another_pass(teacher, tokenizer, rows, config, seed=args.pass_seed)
         print({"model": name, "rows": len(rows), **sentiment_figures(student, tokenizer, dev_2016)})
 
 
