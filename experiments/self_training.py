@@ -35,7 +35,6 @@ from unfreeze_top_layers import pooled_vectors, train_on
 from nlp.encoder import load_tokenizer
 from nlp.heads.linear import softmax
 from nlp.train import corpora
-from nlp.train.evaluate import choose_sentiment_bias
 from nlp.train.multitask import MultitaskConfig, MultitaskModel, as_linear_head, build_model, make_batches
 
 UNLABELLED = [("hate", "train"), ("hate", "val"), ("offensive", "train"), ("offensive", "val")]
@@ -50,14 +49,11 @@ def unlabelled_tweets() -> list[str]:
 
 
 def pseudo_labelled(
-    model: MultitaskModel, tokenizer, texts: list[str], confidence: float
+    model: MultitaskModel, tokenizer, texts: list[str], val_bias: list[float], confidence: float
 ) -> list[corpora.SentimentExample]:
     """The texts the model labels with at least ``confidence``, after the offsets chosen on val."""
     head = as_linear_head(model.sentiment)
-    val = corpora.tweeteval_sentiment("val")
-    val_logits = head.logits(pooled_vectors(model, tokenizer, [e.text for e in val]))
-    bias = choose_sentiment_bias(val_logits, np.array([e.label for e in val]))
-    probs = softmax(head.logits(pooled_vectors(model, tokenizer, texts)) + bias)
+    probs = softmax(head.logits(pooled_vectors(model, tokenizer, texts)) + val_bias)
     keep = probs.max(1) >= confidence
     return [corpora.SentimentExample(t, int(y)) for t, y, k in zip(texts, probs.argmax(1), keep, strict=True) if k]
 
@@ -84,10 +80,11 @@ def main() -> None:
     tokenizer = load_tokenizer()
     teacher = build_model(config, len(corpora.goemotions_labels()), tokenizer)
     train_on(teacher, tokenizer, make_batches(earlier, [], corpora.goemotions_labels(), config, rng), config, [], None)
-    print({"model": "teacher (time_split_dev.py's lora arm)", **sentiment_figures(teacher, tokenizer, dev_2016)})
+    figures = sentiment_figures(teacher, tokenizer, dev_2016)
+    print({"model": "teacher (time_split_dev.py's lora arm)", **figures})
 
     texts = unlabelled_tweets()
-    pseudo = pseudo_labelled(teacher, tokenizer, texts, args.confidence)
+    pseudo = pseudo_labelled(teacher, tokenizer, texts, figures["val_offsets"], args.confidence)
     shares = np.bincount([e.label for e in pseudo], minlength=3) / max(len(pseudo), 1)
     print({"unlabelled": len(texts), "kept": len(pseudo), "neg/neu/pos shares": shares.round(3).tolist()})
     for name, rows in (("control", earlier), ("self-trained", earlier + pseudo)):

@@ -50,10 +50,10 @@ def _same_recipe(configs: list[dict]) -> None:
 def _same_labels(runs: list[Path]) -> str:
     """The runs' shared label lists: averaging row k of two heads only means something when row k
     names the same label in both."""
-    labels = {(run / "labels.json").read_text() for run in runs}
-    if len(labels) > 1:
+    labels = [json.loads((run / "labels.json").read_text()) for run in runs]
+    if any(other != labels[0] for other in labels[1:]):
         raise ValueError("runs differ in their heads' labels (labels.json): they cannot be averaged")
-    return labels.pop()
+    return json.dumps(labels[0], indent=2)
 
 
 def make_soup(runs: list[Path], out_dir: Path) -> Path:
