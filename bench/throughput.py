@@ -4,9 +4,10 @@
 
 Each system runs in its own subprocess so its peak RSS is its own. Texts are the bundled sample
 export's comments, repeated to --texts. Systems:
-  encoder   the encoder pass alone as the Analyzer runs it: documents and, for multi-sentence
-            texts, each sentence read on its own, in one batched pass (no heads)
-  encoder-docs  documents only (sentences pooled from the document pass: sentence_mode="pooled")
+  encoder   the Analyzer with no components: documents and, read on their own in the same
+            batched pass, each sentence of multi-sentence texts and each contrast clause (no heads)
+  encoder-docs  documents only (sentences and clauses pooled from the document pass:
+            sentence_mode="pooled")
   voc-lens  the full Analyzer (every configured component) on the same texts
   vader     VADER compound score (lexicon)
   textblob  TextBlob polarity (lexicon)
@@ -52,10 +53,11 @@ def build(system: str, threads: int):
     if system in {"encoder", "encoder-docs", "voc-lens"}:
         from nlp.analyzer import Analyzer, AnalyzerConfig
 
-        analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
+        mode = "pooled" if system == "encoder-docs" else "isolated"
+        analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads, sentence_mode=mode))
         if system == "voc-lens":
             return analyzer.analyze, len(analyzer.components)
-        return encoder_pass(analyzer, isolate_sentences=system == "encoder"), 0
+        return encoder_pass(analyzer), 0
     if system == "vader":
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
@@ -70,20 +72,9 @@ def build(system: str, threads: int):
     raise ValueError(system)
 
 
-def encoder_pass(analyzer, isolate_sentences: bool):
-    """The Analyzer's encoder pass with no components: same sentence splitting, same batches."""
-    from nlp.sentences import sentence_spans
-
-    def encode_only(texts: list[str]) -> None:
-        # Same batches as the Analyzer, so encoder and voc-lens differ only by the components.
-        size = analyzer.config.batch_size
-        for start in range(0, len(texts), size):
-            batch = texts[start : start + size]
-            spans = [sentence_spans(d) for d in analyzer.resources.nlp.pipe(batch)]
-            isolate = [s if isolate_sentences and len(s) > 1 else [] for s in spans]
-            analyzer.encoder.encode(batch, spans, isolate)
-
-    return encode_only
+def encoder_pass(analyzer):
+    """The Analyzer's own pass with no components: same splitting, same spans read alone, same batches."""
+    return lambda texts: analyzer.analyze(texts, tasks=[])
 
 
 def naive_pipelines():
@@ -134,7 +125,7 @@ def measure_paired(count: int, threads: int, rounds: int) -> dict:
     torch.set_num_threads(threads)
     texts = load_texts(count)
     analyzer = Analyzer.from_config(AnalyzerConfig(threads=threads))
-    runs = {"encoder": encoder_pass(analyzer, isolate_sentences=True), "voc-lens": analyzer.analyze}
+    runs = {"encoder": encoder_pass(analyzer), "voc-lens": analyzer.analyze}
     for run in runs.values():
         run(texts[:32])  # warm-up
     seconds: dict[str, list[float]] = {name: [] for name in runs}

@@ -44,8 +44,9 @@ class AnalyzerConfig(BaseModel):
     max_chars: int = Field(default=DEFAULT_MAX_CHARS, gt=0)
     truncate: bool = True  # over-long texts are cut (and flagged) rather than rejected
     max_tokens: int = Field(default=256, ge=16, le=512)
-    # isolated: each sentence of a multi-sentence text is also read on its own (accurate sentence
-    # sentiment, ~1.5x the tokens); pooled: sentences are pooled from the document's pass (fastest).
+    # isolated: each sentence of a multi-sentence text, and each clause of a sentence split at a
+    # contrast ("..., but ..."), is also read on its own (accurate sentence and stage sentiment,
+    # ~1.6x the tokens); pooled: sentences and clauses are pooled from the document's pass (fastest).
     sentence_mode: Literal["isolated", "pooled"] = "isolated"
     batch_size: int = Field(default=64, gt=0)
     threads: int | None = None
@@ -95,6 +96,27 @@ class Analyzer:
         wanted = set(tasks) if tasks is not None else None
         active = [c for c in self.components if wanted is None or c.name in wanted]
         versions = {k: v for k, v in self.versions().items() if k == "encoder" or wanted is None or k in wanted}
+        results, good = self._prepare(texts, ids, versions)
+        for start in range(0, len(good), self.config.batch_size):
+            self._run(good[start : start + self.config.batch_size], active)
+        return results
+
+    def documents(self, texts: Sequence[str]) -> list[FeedbackDoc]:
+        """The pipeline's documents after every component ran, token vectors included: training
+        code reads its features from them. Unlike ``analyze``, a text that fails raises."""
+        results, good = self._prepare(texts, [None] * len(texts), self.versions())
+        failed = [result.error for result in results if result.error]
+        if failed:
+            raise ValueError(f"{len(failed)} of {len(texts)} texts cannot be analysed, e.g. {failed[0].message}")
+        docs: list[FeedbackDoc] = []
+        for start in range(0, len(good), self.config.batch_size):
+            docs += self._run(good[start : start + self.config.batch_size], self.components)
+        return docs
+
+    def _prepare(
+        self, texts: Sequence[object], ids: Sequence[str | None], versions: dict[str, str]
+    ) -> tuple[list[Result], list[tuple[Prepared, Result]]]:
+        """A result per item (bad items carry their error) and the items worth analysing."""
         results: list[Result] = []
         good: list[tuple[Prepared, Result]] = []
         for text, item_id in zip(texts, ids):
@@ -111,9 +133,7 @@ class Analyzer:
             )
             results.append(result)
             good.append((prepared, result))
-        for start in range(0, len(good), self.config.batch_size):
-            self._run(good[start : start + self.config.batch_size], active)
-        return results
+        return results, good
 
     def pipe(self, texts: Iterable[object], batch_size: int | None = None) -> Iterator[Result]:
         """Stream results for an iterable of texts, in order, one batch in memory at a time."""
@@ -122,17 +142,19 @@ class Analyzer:
         while batch := list(islice(iterator, size)):
             yield from self.analyze(batch)
 
-    def _run(self, items: list[tuple[Prepared, Result]], components: list[Component]) -> None:
+    def _run(self, items: list[tuple[Prepared, Result]], components: list[Component]) -> list[FeedbackDoc]:
         texts = [prepared.text for prepared, _ in items]
         spacy_docs = list(self.resources.nlp.pipe(texts))
         sentences = [sentence_spans(doc) for doc in spacy_docs]
         clauses = [clause_spans(doc) for doc in spacy_docs]
-        isolate = [s if self.config.sentence_mode == "isolated" and len(s) > 1 else [] for s in sentences]
-        # One batched pass: documents and their sentences; clause vectors are pooled from it.
+        isolated = self.config.sentence_mode == "isolated"
+        isolate = [(s if len(s) > 1 else []) + c if isolated else [] for s, c in zip(sentences, clauses)]
+        # One batched pass: documents, their sentences and contrast clauses.
         encoded = self.encoder.encode(texts, [s + c for s, c in zip(sentences, clauses)], isolate)
         docs = []
         for text, doc, sents, clauses_, enc, (_, result) in zip(texts, spacy_docs, sentences, clauses, encoded, items):
             n = len(sents)
-            docs.append(FeedbackDoc(text, doc, sents, enc.doc, enc.spans[:n], result, clauses_, enc.spans[n:]))
+            docs.append(FeedbackDoc(text, doc, sents, enc.doc, enc.spans[:n], result, clauses_, enc.spans[n:], enc))
         for component in components:
             component(docs)
+        return docs

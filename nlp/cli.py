@@ -385,11 +385,18 @@ def eval_journey(
 
 
 @eval_app.command("aspects")
-def eval_aspects(split: str = "test") -> None:
-    """Aspect sentiment accuracy on MAMS aspect categories, beside document-level sentiment."""
+def eval_aspects(
+    split: Annotated[str, typer.Option(help="MAMS split: test or val.")] = "test",
+    write: Annotated[Path | None, typer.Option(help="Also save the figures as JSON here.")] = None,
+) -> None:
+    """Stage (aspect) sentiment accuracy on MAMS aspect categories, laptop review aspect terms and our
+    journey check file, beside the document's sentiment and the majority class."""
     from nlp.train.aspects import evaluate_aspects
 
-    Console().print_json(json.dumps(evaluate_aspects(split)))
+    report = evaluate_aspects(split)
+    Console().print_json(json.dumps(report))
+    if write:
+        write.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def parse_grid(values: str, option: str) -> tuple[float, ...]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,13 +68,40 @@ def content_mask(batch: dict[str, torch.Tensor], special_ids: set[int]) -> torch
     return mask
 
 
+Segment = tuple[np.ndarray, np.ndarray]  # token vectors (n, dim) and their character offsets (n, 2)
+
+
+def segment_of(span: tuple[int, int], isolated: list[tuple[int, int]]) -> int:
+    """The shortest isolated span (a clause before its sentence) holding the span, or -1 (the document)."""
+    holding = [k for k, (s, e) in enumerate(isolated) if s <= span[0] and span[1] <= e]
+    return min(holding, key=lambda k: isolated[k][1] - isolated[k][0], default=-1)
+
+
+def span_vector(segment: Segment, span: tuple[int, int]) -> np.ndarray:
+    """Mean of the segment's token vectors overlapping the span (all of them if none do)."""
+    tokens, offsets = segment
+    if len(tokens) == 0:
+        return np.zeros(tokens.shape[-1], dtype=np.float32)
+    inside = (offsets[:, 0] < span[1]) & (offsets[:, 1] > span[0])
+    return tokens[inside].mean(0) if inside.any() else tokens.mean(0)
+
+
 @dataclass
 class Encoded:
-    """One text's pooled vectors: the document and each requested span."""
+    """One text's pooled vectors: the document and each requested span.
+
+    The token vectors stay available (``segments``), so a component can pool a span it only
+    knows after the pass (the words around a matched cue) without encoding again."""
 
     doc: np.ndarray  # (dim,)
     spans: np.ndarray  # (n_spans, dim)
     n_tokens: int
+    segments: dict[int, Segment] = field(default_factory=dict, repr=False)  # -1: the document; k: isolated span k
+    isolated: list[tuple[int, int]] = field(default_factory=list)
+
+    def pool(self, span: tuple[int, int]) -> np.ndarray:
+        """The span's vector, pooled as a span requested before the pass would have been."""
+        return span_vector(self.segments[segment_of(span, self.isolated)], span).astype(np.float32)
 
 
 class Encoder:
@@ -145,12 +172,13 @@ class Encoder:
     ) -> list[Encoded]:
         """Encode texts in one batched pass; pool the whole text and each (start, end) span.
 
-        ``isolate`` lists, per text, sentence spans the transformer also reads on their own (in the
-        same batch). A sentence read inside its document takes on its neighbours' tone: on pairs of
-        opposite-polarity review sentences, sentence accuracy is 0.93 read alone against 0.70 pooled
-        from the document (``voc eval multitask``, sentence_level_pairs). Spans inside an isolated
-        sentence are pooled from that sentence's own window; the document vector always comes from
-        the document's windows, which keep cross-sentence context.
+        ``isolate`` lists, per text, spans (sentences, clauses) the transformer also reads on their
+        own (in the same batch). A sentence read inside its document takes on its neighbours' tone:
+        on pairs of opposite-polarity review sentences, sentence accuracy is 0.93 read alone against
+        0.70 pooled from the document (``voc eval multitask``, sentence_level_pairs); a clause read
+        inside its sentence likewise ("delivery was quick" before "but support never answered" read
+        negative). A span is pooled from the window of the shortest isolated span holding it; the
+        document vector always comes from the document's windows, which keep cross-sentence context.
         """
         spans = spans if spans is not None else [[] for _ in texts]
         isolate = isolate if isolate is not None else [[] for _ in texts]
@@ -165,7 +193,7 @@ class Encoder:
             for view, mapping in zip(views, tokenised["offset_mapping"])
         ]
         windows: list[list[int]] = []
-        owners: list[tuple[int, int]] = []  # (text, -1 for the document or k for isolated sentence k)
+        owners: list[tuple[int, int]] = []  # (text, -1 for the document or k for isolated span k)
         members: dict[tuple[int, int], np.ndarray] = {}
         for index, ids in enumerate(tokenised["input_ids"]):
             offsets = all_offsets[index]
@@ -186,30 +214,18 @@ class Encoder:
                 k: (np.concatenate(pieces[(index, k)]), offsets[members[(index, k)]])
                 for k in range(-1, len(isolate[index]))
             }
-            vectors = [self._span_vector(segments[self._segment(span, isolate[index])], span) for span in spans[index]]
+            vectors = [span_vector(segments[segment_of(span, isolate[index])], span) for span in spans[index]]
             doc_tokens = segments[-1][0]
             encoded.append(
                 Encoded(
                     doc_tokens.mean(0) if len(doc_tokens) else np.zeros(self.dim, dtype=np.float32),
                     np.stack(vectors).astype(np.float32) if vectors else np.zeros((0, self.dim), dtype=np.float32),
                     len(doc_tokens),
+                    segments,
+                    list(isolate[index]),
                 )
             )
         return encoded
-
-    @staticmethod
-    def _segment(span: tuple[int, int], isolated: list[tuple[int, int]]) -> int:
-        """The isolated sentence holding the span, or -1 (the document)."""
-        return next((k for k, (s, e) in enumerate(isolated) if s <= span[0] and span[1] <= e), -1)
-
-    @staticmethod
-    def _span_vector(segment: tuple[np.ndarray, np.ndarray], span: tuple[int, int]) -> np.ndarray:
-        """Mean of the segment's token vectors overlapping the span (all of them if none do)."""
-        tokens, offsets = segment
-        if len(tokens) == 0:
-            return np.zeros(tokens.shape[-1], dtype=np.float32)
-        inside = (offsets[:, 0] < span[1]) & (offsets[:, 1] > span[0])
-        return tokens[inside].mean(0) if inside.any() else tokens.mean(0)
 
 
 def doc_vectors(encoder: Encoder, texts: list[str], chunk: int = 512) -> np.ndarray:

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
@@ -73,3 +74,13 @@ def test_spacy_component_sets_extensions(analyzer):
     assert doc._.sentiment == doc._.voc.sentiment and doc._.emotions == doc._.voc.emotions
     docs = list(nlp.pipe(["Lovely staff.", "Awful app."]))
     assert all(d._.voc is not None for d in docs)
+
+
+def test_documents_keep_the_pass_and_refuse_bad_items(analyzer):
+    text = "The delivery was late. Support was kind."
+    (doc,) = analyzer.documents([text])
+    assert doc.result.sentiment is not None and doc.result.stages
+    second = (text.index("Support"), len(text))
+    assert np.allclose(doc.encoded.pool(second), doc.sentence_vectors[1], atol=1e-6)
+    with pytest.raises(ValueError, match="1 of 2 texts"):
+        analyzer.documents([text, "   "])

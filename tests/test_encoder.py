@@ -1,18 +1,18 @@
 import numpy as np
 
-from nlp.encoder import Encoder
+from nlp.encoder import segment_of, span_vector
 
 
 def test_span_vector_averages_tokens_inside_the_span():
     tokens = np.pad(np.array([[1.0, 0.0], [3.0, 0.0], [0.0, 4.0]]), ((0, 0), (0, 382)))
     offsets = np.array([(0, 3), (4, 8), (9, 12)])
-    assert np.allclose(Encoder._span_vector((tokens, offsets), (0, 8))[:2], [2.0, 0.0])
-    assert np.allclose(Encoder._span_vector((tokens, offsets), (9, 12))[:2], [0.0, 4.0])
+    assert np.allclose(span_vector((tokens, offsets), (0, 8))[:2], [2.0, 0.0])
+    assert np.allclose(span_vector((tokens, offsets), (9, 12))[:2], [0.0, 4.0])
 
 
 def test_spans_inside_an_isolated_sentence_use_its_own_window():
-    assert Encoder._segment((5, 9), [(0, 4), (5, 20)]) == 1
-    assert Encoder._segment((0, 20), [(0, 4), (5, 20)]) == -1
+    assert segment_of((5, 9), [(0, 4), (5, 20)]) == 1
+    assert segment_of((0, 20), [(0, 4), (5, 20)]) == -1
 
 
 def test_isolated_sentence_equals_encoding_it_alone(analyzer):
@@ -24,6 +24,16 @@ def test_isolated_sentence_equals_encoding_it_alone(analyzer):
     assert np.allclose(together.spans[1], alone.doc, atol=1e-4)
     pooled = analyzer.encoder.encode([text], [spans])[0]
     assert not np.allclose(pooled.spans[1], alone.doc, atol=1e-3)
+
+
+def test_pooling_after_the_pass_equals_requesting_the_span_before(analyzer):
+    first, second = "The delivery was fast.", "Support was useless and slow."
+    text = f"{first} {second}"
+    sentences = [(0, len(first)), (len(first) + 1, len(text))]
+    later = [(4, 12), (len(first) + 1, len(first) + 8), (0, len(text))]
+    encoded = analyzer.encoder.encode([text], [sentences + later], [sentences])[0]
+    for row, span in enumerate(later, start=len(sentences)):
+        assert np.allclose(encoded.pool(span), encoded.spans[row], atol=1e-6)
 
 
 def test_encoder_runs_one_window_per_256_tokens(analyzer):

@@ -10,6 +10,7 @@ from nlp.heads.linear import LinearHead
 from nlp.heads.signals import matches
 from nlp.schema import Evidence, Result, Sentiment, TaggedLabel
 from nlp.taxonomy import DEFAULT_TAXONOMY, Routing, RuleCondition, Taxonomy
+from nlp.train.aspects import journey_check, stage_sentiment_figures
 from nlp.train.evaluate import bootstrap_interval, macro_recall
 from nlp.train.journey import NEVER_SEEN_LOGIT, PARALLEL_MIN_ROWS, _fit, _fit_label, choose_decisions, f1_per_threshold
 
@@ -226,3 +227,27 @@ def test_train_journey_on_tiny_data_writes_a_loadable_model(tmp_path: Path, anal
     empty = np.zeros((1, stage_count))
     probs = models["stages"].probabilities(vectors, empty, empty, ["The courier left my parcel in the rain."])
     assert probs.shape == (1, stage_count) and ((probs >= 0) & (probs <= 1)).all()
+
+
+def test_aspect_check_file_uses_the_taxonomys_stages_and_sentiment_labels():
+    rows = journey_check()
+    stages = set(Taxonomy.load(DEFAULT_TAXONOMY).ids("stages"))
+    assert len(rows) >= 50
+    for _, aspects in rows:
+        assert aspects and all(stage in stages for stage, _ in aspects)
+        assert all(sentiment in {"negative", "neutral", "positive"} for _, sentiment in aspects)
+
+
+def test_stage_sentiment_figures_count_every_aspect(analyzer):
+    mixed = "Delivery was quick but support never answered my emails."
+    rows = [
+        (mixed, [("delivery", "positive"), ("support", "negative")]),
+        ("Thanks.", [("billing", "neutral")]),
+    ]
+    figures = stage_sentiment_figures(analyzer, rows)
+    assert figures["n_aspects"] == 3
+    assert figures["aspects_with_cue_found"] == round(2 / 3, 4)
+    stages = {s.id: s.sentiment.label for s in analyzer(mixed).stages}
+    right = (stages["delivery"] == "positive") + (stages["support"] == "negative")
+    assert figures["accuracy_where_cue_found"] == round(right / 2, 4)
+    assert figures["aspect_accuracy"] >= round(right / 3, 4)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from spacy.language import Language
 
     from nlp.bundle import ModelBundle
+    from nlp.encoder import Encoded
 
 
 @dataclass
@@ -34,6 +35,7 @@ class FeedbackDoc:
     result: Result
     clause_spans: list[tuple[int, int]] = field(default_factory=list)  # contrast clauses (see sentences.py)
     clause_vectors: np.ndarray | None = None
+    encoded: Encoded | None = None  # the pass itself, to pool spans found after it (aspect windows)
     scratch: dict[str, Any] = field(default_factory=dict)  # hand-offs between components
 
 

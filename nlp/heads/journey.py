@@ -128,6 +128,11 @@ def load_family_models(model_dir: Path | None, taxonomy: Taxonomy) -> dict[str, 
     return models
 
 
+def units_holding(spans: list[tuple[int, int]], starts: list[int]) -> list[int]:
+    """Indices of the opinion units (clauses or sentences) in which any of the mentions starts."""
+    return [i for i, (begin, end) in enumerate(spans) if any(begin <= start < end for start in starts)]
+
+
 class JourneyComponent:
     name = "journey"
 
@@ -170,7 +175,7 @@ class JourneyComponent:
         spans, unit_vectors = opinion_units(doc)
         evidence = hits[family].get(label_id, [])
         if evidence:
-            mentioned = [i for i, s in enumerate(spans) if any(s[0] <= e.start < s[1] for e in evidence)]
+            mentioned = units_holding(spans, [e.start for e in evidence])
         else:
             mentioned = [int(np.argmax(doc.scratch[_units_key(family)][:, column]))]
             start, end = spans[mentioned[0]]
