@@ -84,3 +84,12 @@ def test_documents_keep_the_pass_and_refuse_bad_items(analyzer):
     assert np.allclose(doc.encoded.pool(second), doc.sentence_vectors[1], atol=1e-6)
     with pytest.raises(ValueError, match="1 of 2 texts"):
         analyzer.documents([text, "   "])
+
+
+def test_contrast_clauses_are_read_on_their_own(analyzer):
+    text = "Delivery was quick but support never answered my emails."
+    (doc,) = analyzer.documents([text])
+    assert len(doc.clause_spans) == 2
+    for (start, end), vector in zip(doc.clause_spans, doc.clause_vectors):
+        alone = analyzer.encoder.encode([text[start:end]])[0].doc
+        assert np.allclose(vector, alone, atol=1e-4)
