@@ -118,7 +118,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--arm", choices=sorted(ARMS), required=True)
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--torch-seed", type=int, default=0, help="initialisation (heads, LoRA) and dropout; not the data")
+    parser.add_argument("--torch-seed", type=int, default=0, help="initialisation and dropout, not the data")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     torch.set_num_threads(args.threads)
