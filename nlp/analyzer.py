@@ -102,8 +102,8 @@ class Analyzer:
         return results
 
     def documents(self, texts: Sequence[str]) -> list[FeedbackDoc]:
-        """The pipeline's documents after every component ran, token vectors included: training
-        code reads its features from them. Unlike ``analyze``, a text that fails raises."""
+        """The pipeline's documents after every component ran, token vectors included: evaluation
+        and experiment code reads features from them. Unlike ``analyze``, a text that fails raises."""
         results, good = self._prepare(texts, [None] * len(texts), self.versions())
         failed = [result.error for result in results if result.error]
         if failed:
