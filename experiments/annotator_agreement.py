@@ -2,6 +2,10 @@
 
     python experiments/annotator_agreement.py    # agreement on dev, test and a train sample; the model on test
 
+The stage sentiment check (``corpora/aspects/journey_check.jsonl``) has a second annotation too
+(``corpora/aspects/second_annotation/``); the last table gives the two annotations' agreement and
+the shipped model's stage sentiment accuracy against each (as ``voc eval aspects`` reads it).
+
 The first annotation is the gold file (`corpora/journey/{dev,test}.jsonl`, and for 300 of the texts
 journey data 1.4 and 1.5 added, their rows in `train.jsonl`); the second is
 `corpora/journey/second_annotation/{dev,test,train_sample}.jsonl`, made blind (texts only, shuffled, the taxonomy's
@@ -25,6 +29,7 @@ from sklearn.metrics import f1_score
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.heads.journey import LEARNED_FAMILIES
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
+from nlp.train.aspects import JOURNEY_CHECK, journey_analyzer, journey_check, stage_sentiment_figures
 from nlp.train.journey import JOURNEY_DATA, read_split, reported_labels, targets
 
 SECOND = JOURNEY_DATA / "second_annotation"
@@ -98,6 +103,25 @@ def main() -> None:
             f"| {family} | {row['vs_gold']:.3f} | {row['vs_second']:.3f} |"
             f" {row['vs_gold_where_agreed']:.3f} ({row['agreed_texts']} texts) |"
         )
+    stage_sentiment_agreement()
+
+
+def stage_sentiment_agreement() -> None:
+    first, second = journey_check(), journey_check(JOURNEY_CHECK.parent / "second_annotation" / JOURNEY_CHECK.name)
+    pairs = [(a, b) for (_, x), (_, y) in zip(first, second) for a, b in zip(x, y)]
+    if any(a[0] != b[0] for a, b in pairs):
+        raise SystemExit("the two stage sentiment annotations list different stages")
+    agreed = sum(a[1] == b[1] for a, b in pairs)
+    analyzer = journey_analyzer()
+    model = {name: stage_sentiment_figures(analyzer, rows) for name, rows in (("gold", first), ("second", second))}
+    print(
+        "\n| stage sentiment check | pairs | annotations agree | model vs gold | model vs second |"
+        "\n|---|---|---|---|---|"
+        f"\n| all pairs | {len(pairs)} | {agreed / len(pairs):.3f} ({agreed}) | {model['gold']['aspect_accuracy']:.3f}"
+        f" | {model['second']['aspect_accuracy']:.3f} |"
+        f"\n| pairs whose stage the cues find | | | {model['gold']['accuracy_where_cue_found']:.3f}"
+        f" | {model['second']['accuracy_where_cue_found']:.3f} |"
+    )
 
 
 if __name__ == "__main__":
