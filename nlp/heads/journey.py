@@ -28,7 +28,7 @@ from nlp.heads.cues import CueHits, CueMatcher
 from nlp.heads.lexical import LexicalModel
 from nlp.heads.linear import LinearHead, load_heads, sigmoid
 from nlp.heads.sentiment import SentimentScorer
-from nlp.schema import Evidence, TaggedLabel
+from nlp.schema import Evidence, Sentiment, TaggedLabel
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 
 log = logging.getLogger(__name__)
@@ -172,19 +172,24 @@ class JourneyComponent:
 
     def _tag(self, doc: FeedbackDoc, hits: CueHits, family: str, column: int, score: float) -> TaggedLabel:
         label_id = self.matcher.ids[family][column]
-        spans, unit_vectors = opinion_units(doc)
         evidence = hits[family].get(label_id, [])
-        if evidence:
-            mentioned = units_holding(spans, [e.start for e in evidence])
-        else:
-            mentioned = [int(np.argmax(doc.scratch[_units_key(family)][:, column]))]
-            start, end = spans[mentioned[0]]
+        if not evidence:
+            spans, _ = opinion_units(doc)
+            start, end = spans[int(np.argmax(doc.scratch[_units_key(family)][:, column]))]
             evidence = [Evidence(start=start, end=end, text=doc.text[start:end], source="sentence")]
         tag = TaggedLabel(id=label_id, score=round(min(1.0, max(0.0, score)), 4), evidence=evidence)
-        if family == "stages" and mentioned:
-            probs = self.sentiment.probabilities(unit_vectors[mentioned]).mean(axis=0)
-            tag.sentiment = self.sentiment.to_sentiment(probs)
+        if family == "stages":
+            tag.sentiment = self.mention_sentiment(doc, [e.start for e in evidence])
         return tag
+
+    def mention_sentiment(self, doc: FeedbackDoc, starts: list[int]) -> Sentiment | None:
+        """Aspect sentiment: the mean over the opinion units (clauses or sentences) in which the
+        mentions start; None when no unit holds one."""
+        spans, unit_vectors = opinion_units(doc)
+        mentioned = units_holding(spans, starts)
+        if not mentioned:
+            return None
+        return self.sentiment.to_sentiment(self.sentiment.probabilities(unit_vectors[mentioned]).mean(axis=0))
 
     def _score_units(self, docs: list[FeedbackDoc], hits: list[CueHits], family: str) -> None:
         """Head probabilities of every sentence/clause of the docs given, in one call: the evidence

@@ -21,8 +21,8 @@ from sklearn.metrics import accuracy_score, f1_score
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.bundle import REPO_ROOT
-from nlp.heads.base import FeedbackDoc, opinion_units
-from nlp.heads.journey import JourneyComponent, units_holding
+from nlp.heads.base import FeedbackDoc
+from nlp.heads.journey import JourneyComponent
 from nlp.train import corpora
 
 MAMS_TAXONOMY = REPO_ROOT / "corpora" / "mappings" / "mams_taxonomy.yaml"
@@ -69,9 +69,10 @@ def journey_analyzer(taxonomy: Path | None = None) -> Analyzer:
 
 
 def evaluate_aspects(split: str = "test") -> dict[str, dict[str, float | int]]:
+    mams = journey_analyzer(MAMS_TAXONOMY)  # loaded once: both reviews sets read the MAMS taxonomy
     return {
-        "mams": stage_sentiment_figures(journey_analyzer(MAMS_TAXONOMY), mams_acsa(split)),
-        "laptops": laptop_figures(journey_analyzer(MAMS_TAXONOMY)),
+        "mams": stage_sentiment_figures(mams, mams_acsa(split)),
+        "laptops": laptop_figures(mams),
         "journey_check": stage_sentiment_figures(journey_analyzer(), journey_check()),
     }
 
@@ -121,13 +122,9 @@ def laptop_figures(analyzer: Analyzer) -> dict[str, float | int]:
 
 
 def clause_label(component: JourneyComponent, doc: FeedbackDoc, start: int) -> str:
-    """A mention's sentiment as stages get theirs: the mean over the units holding the mention."""
-    spans, vectors = opinion_units(doc)
-    mentioned = units_holding(spans, [start])
-    if not mentioned:
-        return doc.result.sentiment.label
-    probs = component.sentiment.probabilities(vectors[mentioned]).mean(axis=0)
-    return component.sentiment.labels[int(np.argmax(probs))]
+    """A mention's sentiment as stages get theirs (the document's when no clause holds it)."""
+    sentiment = component.mention_sentiment(doc, [start]) or doc.result.sentiment
+    return sentiment.label
 
 
 def _accuracy(gold: list[str], predicted: list[str]) -> float:
