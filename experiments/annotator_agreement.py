@@ -4,7 +4,8 @@
 
 The stage sentiment check (``corpora/aspects/journey_check.jsonl``) has a second annotation too
 (``corpora/aspects/second_annotation/``); the last table gives the two annotations' agreement and
-the shipped model's stage sentiment accuracy against each (as ``voc eval aspects`` reads it).
+the shipped model's stage sentiment accuracy against each (as ``voc eval aspects`` reads it). The
+very last gives the agreement of the dev file's two overall sentiment annotations.
 
 The first annotation is the gold file (`corpora/journey/{dev,test}.jsonl`, and for 300 of the texts
 journey data 1.4 and 1.5 added, their rows in `train.jsonl`); the second is
@@ -24,7 +25,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
-from sklearn.metrics import f1_score
+from sklearn.metrics import cohen_kappa_score, f1_score
 
 from nlp.analyzer import Analyzer, AnalyzerConfig
 from nlp.heads.journey import LEARNED_FAMILIES
@@ -104,6 +105,20 @@ def main() -> None:
             f" {row['vs_gold_where_agreed']:.3f} ({row['agreed_texts']} texts) |"
         )
     stage_sentiment_agreement()
+    feedback_sentiment_agreement(*tests["dev"])
+
+
+def feedback_sentiment_agreement(gold: list[dict], second: list[dict]) -> None:
+    """The dev file's overall sentiment labels (negative / neutral / positive / mixed), annotated twice."""
+    a, b = [row["sentiment"] for row in gold], [row["sentiment"] for row in second]
+    agreed = sum(x == y for x, y in zip(a, b, strict=True))
+    three_way = [(x, y) for x, y in zip(a, b, strict=True) if "mixed" not in (x, y)]
+    print(
+        "\n| feedback sentiment (dev) | texts | annotations agree | Cohen's kappa | agree where neither says mixed |"
+        "\n|---|---|---|---|---|"
+        f"\n| overall sentiment | {len(a)} | {agreed / len(a):.3f} ({agreed}) | {cohen_kappa_score(a, b):.3f}"
+        f" | {sum(x == y for x, y in three_way) / len(three_way):.3f} ({len(three_way)} texts) |"
+    )
 
 
 def stage_sentiment_agreement() -> None:

@@ -19,6 +19,7 @@ JOURNEY_ROWS = [
         "stages": ["billing", "support"],
         "touchpoints": ["call_centre"],
         "value_dimensions": ["economic"],
+        "sentiment": "negative",
     },
     {"text": "Happy new year everyone!", "stages": [], "touchpoints": [], "value_dimensions": []},
 ]
@@ -105,7 +106,7 @@ def test_thresholds_are_chosen_per_label():
     assert 0.2 < low <= 0.8 and 0.3 < high <= 0.35
 
 
-def test_journey_batches_train_the_journey_heads_and_leave_sentiment_alone(tmp_path: Path):
+def test_journey_batches_train_the_journey_heads_and_sentiment_only_where_labelled(tmp_path: Path):
     import random
 
     from nlp.encoder import load_tokenizer
@@ -119,14 +120,21 @@ def test_journey_batches_train_the_journey_heads_and_leave_sentiment_alone(tmp_p
     taxonomy = Taxonomy.load(DEFAULT_TAXONOMY)
     assert sizes == {family: len(taxonomy.ids(family)) for family in sizes}
     assert rows[1].labels["stages"] == tuple(taxonomy.ids("stages").index(s) for s in ("billing", "support"))
+    assert [r.sentiment for r in rows] == [-1, 0, -1]  # only the second row is labelled (negative)
     batches = make_batches([], [], [], config, random.Random(0), rows)
     assert sorted(t for b in batches for t in b.texts) == sorted(r["text"] for r in JOURNEY_ROWS for _ in range(2))
+    polarity = {t: p for b in batches for t, p in zip(b.texts, b.sentiment, strict=True)}
+    assert polarity == {row["text"]: -1 for row in JOURNEY_ROWS} | {JOURNEY_ROWS[1]["text"]: 0}
 
     tokenizer = load_tokenizer()
     model = build_model(config, 28, tokenizer, sizes)
-    batch_loss(model, tokenizer, batches[0], config).backward()
+    unlabelled = next(b for b in batches if JOURNEY_ROWS[1]["text"] not in b.texts)
+    batch_loss(model, tokenizer, unlabelled, config).backward()
     assert model.sentiment.weight.grad is None and model.emotion.weight.grad is None
     assert all(head.weight.grad.abs().sum() > 0 for head in model.journey.values())
+    labelled = next(b for b in batches if JOURNEY_ROWS[1]["text"] in b.texts)
+    batch_loss(model, tokenizer, labelled, config).backward()
+    assert model.sentiment.weight.grad.abs().sum() > 0
 
 
 def test_run_settings_name_repository_paths_relative_to_it():

@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import json
 import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from nlp.bundle import REPO_ROOT
+
 SENTIMENT_LABELS = ["negative", "neutral", "positive"]
 NEGATIVE, NEUTRAL, POSITIVE = 0, 1, 2
+# Our labelled feedback (in this repository, not ../shared): journey labels on every row, and an
+# overall sentiment on the rows that were labelled for it (see corpora/journey/README.md).
+JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 
 # GoEmotions' own sentiment grouping (Demszky et al. 2020, sentiment_mapping.json); "ambiguous"
 # emotions are left out of the sentiment task rather than forced into a polarity.
@@ -181,6 +187,25 @@ def uci_sentences(holdout: bool, root: Path | None = None) -> list[SentimentExam
                 label = POSITIVE if score.strip() == "1" else NEGATIVE
                 examples.append(SentimentExample(text.strip(), label, binary=True))
     return examples
+
+
+def read_split(name: str, folder: Path = JOURNEY_DATA) -> list[dict]:
+    """One split of our journey data as row dicts."""
+    with open(folder / f"{name}.jsonl", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def feedback_polarity(row: dict) -> int | None:
+    """A journey row's sentiment label id; None for rows without one or labelled "mixed",
+    which a three-way head cannot learn from."""
+    label = row.get("sentiment")
+    return SENTIMENT_LABELS.index(label) if label in SENTIMENT_LABELS else None
+
+
+def feedback_sentiment(split: str, folder: Path = JOURNEY_DATA) -> list[SentimentExample]:
+    """The sentiment-labelled rows of a journey split (mixed ones left out)."""
+    rows = [(row["text"], feedback_polarity(row)) for row in read_split(split, folder)]
+    return [SentimentExample(text, label) for text, label in rows if label is not None]
 
 
 def airline_tweets(split: str, root: Path | None = None) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ from nlp.encoder import Encoder, doc_vectors
 from nlp.heads.emotion import predict_labels
 from nlp.heads.linear import LinearHead, load_heads, sigmoid, softmax
 from nlp.train import corpora
-from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, POSITIVE
+from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, NEUTRAL, POSITIVE
 
 EVAL_CHUNK = 256  # texts per encoder call while calibrating and evaluating
 
@@ -125,6 +125,15 @@ def calibrate(
     dev_metrics["tweeteval_emotion_val_polarity_accuracy"] = _binary_accuracy(
         sentiment_probabilities(heads["sentiment"], np.array(bias), encoder, [e.text for e in polarity]),
         [e.label for e in polarity],
+    )
+    # Not chosen on either: our labelled feedback's dev rows, the domain voc-lens is for.
+    feedback = corpora.feedback_sentiment("dev")[:dev_rows]
+    dev_metrics["feedback_dev_macro_recall"] = round(
+        macro_recall(
+            np.array([e.label for e in feedback]),
+            sentiment_probabilities(heads["sentiment"], np.array(bias), encoder, [e.text for e in feedback]).argmax(1),
+        ),
+        4,
     )
     config = {
         "name": name,
@@ -231,9 +240,28 @@ def evaluate(model_dir: Path) -> dict[str, dict[str, float]]:
         "accuracy": _binary_accuracy(sentiment_probs([e.text for e in uci]), [e.label for e in uci]),
         "n": len(uci),
     }
+    metrics["feedback_sentiment_test"] = feedback_sentiment_metrics(sentiment_probs)
     metrics["sentence_level_pairs"] = sentence_level_check(bundle, encoder)
     metrics["goemotions_test"] = _emotion_metrics(bundle, encoder, emotion)
     return metrics
+
+
+def feedback_sentiment_metrics(sentiment_probs: Callable[[list[str]], np.ndarray]) -> dict:
+    """Our journey test file's sentiment labels (feedback, not tweets), with VADER beside it
+    when the peers extra is installed: the domain voc-lens is for."""
+    test = corpora.feedback_sentiment("test")
+    gold, texts = np.array([e.label for e in test]), [e.text for e in test]
+    report: dict = _sentiment_metrics(gold, sentiment_probs(texts).argmax(1))
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        return report
+    vader = SentimentIntensityAnalyzer()
+    compound = np.array([vader.polarity_scores(t)["compound"] for t in texts])
+    # VADER's documented cut-offs: compound >= 0.05 positive, <= -0.05 negative.
+    predicted = np.where(compound >= 0.05, POSITIVE, np.where(compound <= -0.05, NEGATIVE, NEUTRAL))
+    report["vader_macro_recall"] = round(macro_recall(gold, predicted), 4)
+    return report
 
 
 def _emotion_metrics(bundle: ModelBundle, encoder: Encoder, head) -> dict[str, float]:

@@ -32,9 +32,9 @@ from nlp.heads.lexical import VIEWS, LexicalModel, head_probabilities, ngram_cou
 from nlp.heads.linear import LinearHead, save_heads, sigmoid
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
+from nlp.train.corpora import JOURNEY_DATA, read_split
 from nlp.train.evaluate import THRESHOLD_GRID, bootstrap_interval, f1_per_threshold
 
-JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 MAPPINGS = REPO_ROOT / "corpora" / "mappings"
 # Chosen per family by cross-validation. Since the n-gram classifiers' out-of-fold probabilities
 # joined the features, the head wants strong regularisation and the n-gram classifiers little, and
@@ -92,11 +92,6 @@ class FamilyFit:
 
     def model(self) -> FamilyModel:
         return FamilyModel(self.head, np.asarray(self.thresholds, dtype=np.float32), self.modes)
-
-
-def read_split(name: str, folder: Path = JOURNEY_DATA) -> list[dict]:
-    with open(folder / f"{name}.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
 
 
 def featurise(analyzer: Analyzer, matcher: CueMatcher, texts: list[str]) -> Features:

