@@ -264,7 +264,7 @@ def train_journey(
     lexical.save(out_dir)
     config = {
         "name": "voc-journey",
-        "version": "1.8.0",
+        "version": "1.9.0",
         "encoder": analyzer.versions()["encoder"],
         "taxonomy": {"name": taxonomy.name, "version": taxonomy.version},
         "features": (
