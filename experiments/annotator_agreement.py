@@ -22,8 +22,6 @@ chosen here; the test figures are for reading, as `voc eval journey` prints them
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from sklearn.metrics import cohen_kappa_score, f1_score
 
@@ -40,7 +38,7 @@ def paired_annotations(name: str) -> tuple[list[dict], list[dict]]:
     """(gold rows, second-annotation rows) in the same order, matched by text (texts are unique
     across the files). ``dev`` and ``test`` cover their whole file; ``train_sample`` is a sample of
     the training texts that journey data 1.4 and 1.5 added."""
-    second = [json.loads(line) for line in (SECOND / f"{name}.jsonl").open(encoding="utf-8") if line.strip()]
+    second = read_split(name, SECOND)
     if name == "train_sample":
         train = {row["text"]: row for row in read_split("train")}
         return [train[row["text"]] for row in second], second

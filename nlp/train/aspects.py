@@ -12,7 +12,6 @@ product is for. No figure here is trained or tuned on.
 
 from __future__ import annotations
 
-import json
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -55,8 +54,7 @@ def laptop_terms(root: Path | None = None) -> list[tuple[str, list[tuple[int, in
 
 
 def journey_check(path: Path = JOURNEY_CHECK) -> list[tuple[str, list[Aspect]]]:
-    with open(path, encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle if line.strip()]
+    rows = corpora.read_jsonl(path)
     return [(row["text"], [(a["stage"], a["sentiment"]) for a in row["aspects"]]) for row in rows]
 
 

@@ -20,7 +20,7 @@ from nlp.bundle import REPO_ROOT
 SENTIMENT_LABELS = ["negative", "neutral", "positive"]
 NEGATIVE, NEUTRAL, POSITIVE = 0, 1, 2
 # Our labelled feedback (in this repository, not ../shared): journey labels on every row, and an
-# overall sentiment on the rows that were labelled for it (see corpora/journey/README.md).
+# overall sentiment on the rows that were labelled for it (see corpora/journey/SENTIMENT.md).
 JOURNEY_DATA = REPO_ROOT / "corpora" / "journey"
 
 # GoEmotions' own sentiment grouping (Demszky et al. 2020, sentiment_mapping.json); "ambiguous"
@@ -189,10 +189,15 @@ def uci_sentences(holdout: bool, root: Path | None = None) -> list[SentimentExam
     return examples
 
 
+def read_jsonl(path: Path) -> list[dict]:
+    """One of this repository's labelled JSON-lines files as row dicts (blank lines skipped)."""
+    with open(path, encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
 def read_split(name: str, folder: Path = JOURNEY_DATA) -> list[dict]:
     """One split of our journey data as row dicts."""
-    with open(folder / f"{name}.jsonl", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
+    return read_jsonl(folder / f"{name}.jsonl")
 
 
 def feedback_polarity(row: dict) -> int | None:

@@ -128,12 +128,10 @@ def calibrate(
     )
     # Not chosen on either: our labelled feedback's dev rows, the domain voc-lens is for.
     feedback = corpora.feedback_sentiment("dev")[:dev_rows]
-    dev_metrics["feedback_dev_macro_recall"] = round(
-        macro_recall(
-            np.array([e.label for e in feedback]),
-            sentiment_probabilities(heads["sentiment"], np.array(bias), encoder, [e.text for e in feedback]).argmax(1),
-        ),
-        4,
+    dev_metrics["feedback_dev_macro_recall"] = _rounded(
+        recall_score,
+        np.array([e.label for e in feedback]),
+        sentiment_probabilities(heads["sentiment"], np.array(bias), encoder, [e.text for e in feedback]).argmax(1),
     )
     config = {
         "name": name,
