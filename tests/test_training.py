@@ -95,6 +95,10 @@ def test_bias_search_recovers_a_shifted_class():
     logits[:, 1] += 0.6  # neutral over-predicted
     bias = choose_sentiment_bias(logits, labels)
     assert bias[1] < 0
+    # A second dev set that over-predicts negative pulls the shared choice towards it.
+    other = np.eye(3)[labels] * 0.5
+    other[:, 0] += 0.6
+    assert choose_sentiment_bias(logits, labels, also=((other, labels),))[0] < bias[0]
 
 
 def test_thresholds_are_chosen_per_label():

@@ -27,13 +27,17 @@ from nlp.train.corpora import EKMAN_GROUPS, NEGATIVE, NEUTRAL, POSITIVE
 EVAL_CHUNK = 256  # texts per encoder call while calibrating and evaluating
 
 
-def choose_sentiment_bias(logits: np.ndarray, labels: np.ndarray) -> list[float]:
-    """Offsets for (negative, neutral) that maximise macro-recall; positive stays at 0."""
+def choose_sentiment_bias(
+    logits: np.ndarray, labels: np.ndarray, also: tuple[tuple[np.ndarray, np.ndarray], ...] = ()
+) -> list[float]:
+    """Offsets for (negative, neutral) that maximise macro-recall; positive stays at 0. With
+    ``also`` (more dev sets as (logits, labels)), the mean macro-recall over every set."""
+    sets = ((logits, labels), *also)
     grid = np.round(np.arange(-1.5, 1.51, 0.1), 2)
     best, best_bias = -1.0, [0.0, 0.0, 0.0]
     for neg, neu in itertools.product(grid, grid):
         bias = np.array([neg, neu, 0.0])
-        score = recall_score(labels, (logits + bias).argmax(1), average="macro")
+        score = np.mean([recall_score(gold, (scores + bias).argmax(1), average="macro") for scores, gold in sets])
         if score > best:
             best, best_bias = score, [float(neg), float(neu), 0.0]
     return best_bias
