@@ -227,8 +227,12 @@ def train_multitask(
         int, typer.Option(help="Passes over the journey train file per epoch (0: no journey task).")
     ] = 0,
     journey_weight: Annotated[float, typer.Option(help="Weight of the journey losses next to sentiment's.")] = 1.0,
+    journey_sentiment_weight: Annotated[
+        float, typer.Option(help="Weight of the sentiment loss of journey rows labelled for it.")
+    ] = 1.0,
     journey_dir: Annotated[Path, typer.Option(help="Folder with the journey train.jsonl.")] = Path("corpora/journey"),
     threads: Annotated[int | None, typer.Option(help="torch threads (default: all cores).")] = None,
+    device: Annotated[str, typer.Option(help="auto (a CUDA GPU if torch sees one), cpu or cuda.")] = "auto",
     seed: int = 13,
 ) -> None:
     """Fine-tune the shared LoRA adapter with the sentiment, emotion and (optionally) journey heads."""
@@ -252,8 +256,10 @@ def train_multitask(
         bucket_batches=bucket_batches,
         journey_epochs=journey_epochs,
         journey_weight=journey_weight,
+        journey_sentiment_weight=journey_sentiment_weight,
         journey_dir=journey_dir,
         threads=threads,
+        device=device,
         seed=seed,
     )
     console.print(f"trained run written to {train(config)}")

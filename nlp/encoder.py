@@ -115,11 +115,15 @@ class Encoder:
         threads: int | None = None,
         spell_symbols: bool = False,
         base: str = DEFAULT_BASE,
+        device: str | None = None,
     ) -> None:
         if threads:
             torch.set_num_threads(threads)
+        # The CPU unless asked otherwise ($VOC_DEVICE=cuda): voc-lens is built to serve from CPUs,
+        # and a GPU run's figures should be a choice, not an accident of the machine.
+        self.device = torch.device(device or os.environ.get("VOC_DEVICE", "cpu"))
         self.tokenizer = load_tokenizer(base)
-        self.model = load_adapted_model(adapter_dir, base)
+        self.model = load_adapted_model(adapter_dir, base).to(self.device)
         self.dim = self.model.config.hidden_size
         self.window = max_tokens - 2  # room for [CLS] and [SEP]
         self.batch_tokens = batch_tokens
@@ -158,7 +162,8 @@ class Encoder:
             for row, window in enumerate(chunk):
                 ids[row, : len(window)] = torch.tensor(window)
                 mask[row, : len(window)] = 1
-            hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state.float().numpy()
+            hidden = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).last_hidden_state
+            hidden = hidden.float().cpu().numpy()
             for row, index in enumerate(order[start:end]):
                 results[index] = hidden[row, 1 : len(chunk[row]) - 1]
             start = end

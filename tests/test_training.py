@@ -141,6 +141,45 @@ def test_journey_batches_train_the_journey_heads_and_sentiment_only_where_labell
     assert model.sentiment.weight.grad.abs().sum() > 0
 
 
+def test_journey_sentiment_weight_scales_only_the_sentiment_loss_of_journey_batches(tmp_path: Path):
+    import random
+
+    import torch
+
+    from nlp.encoder import load_tokenizer
+    from nlp.train.multitask import Batch, batch_loss, journey_examples, make_batches
+
+    config = MultitaskConfig(out_dir=tmp_path, journey_epochs=1, journey_dir=write_journey_train(tmp_path / "j"))
+    rows, sizes = journey_examples(config)
+    journey = make_batches([], [], [], config, random.Random(0), rows)[0]
+    tweets = Batch("sentiment", ["good", "bad"], [2, 0], [False, False], [])
+    tokenizer = load_tokenizer()
+    torch.manual_seed(0)
+    model = build_model(config, 28, tokenizer, sizes).eval()  # no dropout: the same pass twice
+
+    def loss(batch: Batch, weight: float) -> float:
+        config.journey_sentiment_weight = weight
+        with torch.no_grad():
+            return float(batch_loss(model, tokenizer, batch, config))
+
+    journey_only = dict(model.journey.items())
+    full, none = loss(journey, 1.0), loss(journey, 0.0)
+    model.journey = torch.nn.ModuleDict()
+    sentiment_part = loss(journey, 1.0)
+    model.journey = torch.nn.ModuleDict(journey_only)
+    assert abs(loss(journey, 0.3) - (none + 0.3 * sentiment_part)) < 1e-5 and full > none
+    assert loss(tweets, 0.0) == loss(tweets, 1.0)  # other batches keep their full weight
+
+
+def test_training_device_auto_is_the_cpu_without_a_gpu():
+    import torch
+
+    from nlp.train.multitask import training_device
+
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    assert training_device("auto").type == expected and training_device("cpu").type == "cpu"
+
+
 def test_run_settings_name_repository_paths_relative_to_it():
     from nlp.bundle import REPO_ROOT
     from nlp.train.multitask import _portable

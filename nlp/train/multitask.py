@@ -68,9 +68,15 @@ class MultitaskConfig:
     # Passes over the journey train file per epoch of the other data (0: no journey task).
     journey_epochs: int = 0
     journey_weight: float = 1.0
+    # Weight of the sentiment loss of journey rows labelled for it: run 9 (every train row
+    # labelled, weight 1) learned feedback sentiment but gave up journey-stage distinctions.
+    journey_sentiment_weight: float = 1.0
     journey_dir: Path = JOURNEY_DATA
     taxonomy: Path = DEFAULT_TAXONOMY
     threads: int | None = None
+    # "auto": a CUDA GPU when torch sees one, else the CPU. The recipe is the same on either; a GPU
+    # only makes the larger base encoder practical to adapt (see the multitask model card).
+    device: str = "auto"
     corpora_root: Path | None = None
     log_every: int = 50
 
@@ -207,14 +213,14 @@ def sentiment_loss(logits: torch.Tensor, labels: list[int], binary: list[bool]) 
     if not keep:
         return None
     logits = logits[keep].clone()
-    is_binary = torch.tensor([binary[i] for i in keep])
+    is_binary = torch.tensor([binary[i] for i in keep], device=logits.device)
     logits[is_binary, corpora.NEUTRAL] = float("-inf")
-    targets = torch.tensor([labels[i] for i in keep])
+    targets = torch.tensor([labels[i] for i in keep], device=logits.device)
     return nn.functional.cross_entropy(logits, targets)
 
 
-def multi_hot_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tensor:
-    targets = torch.zeros((len(rows), n_labels))
+def multi_hot_targets(rows: list[tuple[int, ...]], n_labels: int, device: torch.device | str = "cpu") -> torch.Tensor:
+    targets = torch.zeros((len(rows), n_labels), device=device)
     for row, labels in enumerate(rows):
         targets[row, list(labels)] = 1.0
     return targets
@@ -223,8 +229,11 @@ def multi_hot_targets(rows: list[tuple[int, ...]], n_labels: int) -> torch.Tenso
 def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, config: MultitaskConfig) -> torch.Tensor:
     texts = spelled(batch.texts) if config.spell_symbols else batch.texts
     encoded = tokenizer(texts, padding=True, truncation=True, max_length=config.max_len, return_tensors="pt")
+    encoded = {key: value.to(model.sentiment.weight.device) for key, value in encoded.items()}
     pooled = model.dropout(model.pooled(encoded))
     losses = [sentiment_loss(model.sentiment(pooled), batch.sentiment, batch.binary)]
+    if batch.task == "journey" and losses[0] is not None:
+        losses[0] = config.journey_sentiment_weight * losses[0]
     if batch.task == "emotion":
         losses.append(config.emotion_weight * multi_label_loss(model.emotion, pooled, batch.emotions))
     for family, head in model.journey.items() if batch.task == "journey" else ():
@@ -233,7 +242,7 @@ def batch_loss(model: MultitaskModel, tokenizer, batch: Batch, config: Multitask
 
 
 def multi_label_loss(head: nn.Linear, pooled: torch.Tensor, rows: list[tuple[int, ...]]) -> torch.Tensor:
-    targets = multi_hot_targets(rows, head.out_features)
+    targets = multi_hot_targets(rows, head.out_features, pooled.device)
     return nn.functional.binary_cross_entropy_with_logits(head(pooled), targets)
 
 
@@ -281,6 +290,17 @@ def load_head_weights(model: MultitaskModel, path: Path) -> None:
             layer.bias.copy_(torch.from_numpy(heads[task].bias))
 
 
+def training_device(name: str) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    device = torch.device(name)
+    if device.type == "cuda":
+        # TF32 matrix products: the adapter and heads stay float32, only the products round.
+        torch.set_float32_matmul_precision("high")
+    log.info("training on %s", device)
+    return device
+
+
 def linear_schedule(optimizer: torch.optim.Optimizer, total: int, warmup: int):
     def factor(step: int) -> float:
         if step < warmup:
@@ -299,7 +319,7 @@ def train(config: MultitaskConfig) -> Path:
     sentiment, emotions, names = load_training_data(config)
     journey, journey_sizes = journey_examples(config)
     tokenizer = load_tokenizer(config.base_model)
-    model = build_model(config, len(names), tokenizer, journey_sizes)
+    model = build_model(config, len(names), tokenizer, journey_sizes).to(training_device(config.device))
     batches: list[Batch] = []
     for _ in range(math.ceil(config.epochs)):
         batches += make_batches(sentiment, emotions, names, config, rng, journey)
@@ -359,7 +379,7 @@ def save(model: MultitaskModel, emotion_names: list[str], config: MultitaskConfi
 
 def as_linear_head(layer: nn.Linear) -> LinearHead:
     """A trained torch layer as the numpy head inference uses."""
-    return LinearHead(layer.weight.detach().numpy(), layer.bias.detach().numpy())
+    return LinearHead(layer.weight.detach().cpu().numpy(), layer.bias.detach().cpu().numpy())
 
 
 def _portable(path: Path) -> str:
