@@ -82,13 +82,15 @@ def naive_pipelines():
     from transformers import AutoModelForSequenceClassification, pipeline
 
     from nlp.analyzer import AnalyzerConfig
+    from nlp.bundle import ModelBundle
     from nlp.encoder import base_model_path, load_tokenizer
 
-    tokenizer = load_tokenizer()
-    tasks = AnalyzerConfig().components
+    config = AnalyzerConfig()
+    base = ModelBundle.load(config.model_dir).base_encoder  # the encoder voc-lens runs, so the rows compare
+    tokenizer = load_tokenizer(base)
     pipes = []
-    for _ in tasks:
-        model = AutoModelForSequenceClassification.from_pretrained(str(base_model_path()), num_labels=8)
+    for _ in config.components:
+        model = AutoModelForSequenceClassification.from_pretrained(str(base_model_path(base)), num_labels=8)
         pipes.append(pipeline("text-classification", model=model, tokenizer=tokenizer, device=-1))
 
     def run(texts: list[str]) -> None:
